@@ -1,0 +1,54 @@
+# One command per chore. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+# `make test` runs on the real services: PostgreSQL, Redis, Chromium.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+TEST_WAREHOUSE_URL ?= postgres://postgres@127.0.0.1:5432/warehouse
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) \
+	WAREHOUSE_URL=$(TEST_WAREHOUSE_URL) REDIS_URL=$(TEST_REDIS_URL) EMAIL_URL=consolemail:// \
+	SECURE_COOKIES=0
+# `make run` is the embedded mode: SQLite files under var/, no server at all.
+RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format venv worker clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	@mkdir -p var; \
+	$(RUN_ENV) $(VENV)/bin/celery -A portal worker --pool=solo --loglevel=INFO --logfile=var/worker.log & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Portal: http://$(HOST):$(PORT)/  (job worker log: var/worker.log)"; \
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(TEST_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf var/*.sqlite3* var/celery var/private

@@ -1,0 +1,18 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+# The admin has no login of its own: it goes through allauth, hence through MFA.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Portail d'accès aux données — administration"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("requests/", include("requests_app.urls")),
+]

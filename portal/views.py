@@ -1,0 +1,34 @@
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from portal.health import check_services
+
+
+def home(request):
+    if request.user.is_authenticated and not request.user.is_agency_staff:
+        return redirect("requests_app:list")
+    return render(request, "portal/home.html")
+
+
+@never_cache
+def healthz(request):
+    """JSON state of the database, the broker and the warehouse; 503 when one is down."""
+    report = check_services()
+    healthy = all(part["ok"] for part in report.values())
+    return JsonResponse({"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503)
+
+
+@require_POST
+def set_language(request):
+    """Django's language switch, also remembered on the signed-in user's account."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in ("fr", "en") and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response
+
+

@@ -1,0 +1,225 @@
+"""The case: a data-access request and what it carries (DESIGN §3).
+
+The ``status`` field is written by ``requests_app.workflow.transition`` and by
+nothing else. Every model here carries case data and keeps its full history.
+"""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    RECEIVED = "received", _("Received")
+    UNDER_REVIEW = "under_review", _("Under review")
+    AWAITING_REQUESTER = "awaiting_requester", _("Awaiting the requester")
+    DECISION_PROPOSED = "decision_proposed", _("Decision proposed")
+    APPROVED = "approved", _("Approved")
+    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
+    REFUSED = "refused", _("Refused")
+    PRODUCING = "producing", _("Producing the tables")
+    OUTPUT_CHECKING = "output_checking", _("Checking the outputs")
+    RELEASED = "released", _("Released")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RequesterCategory(models.TextChoices):
+    RESEARCHER = "researcher", _("Researcher")
+    JOURNALIST = "journalist", _("Journalist")
+    PUBLIC_BODY = "public_body", _("Public body")
+    PRIVATE_COMPANY = "private_company", _("Private company")
+    CITIZEN = "citizen", _("Citizen")
+    ELECTED_OFFICIAL = "elected_official", _("Elected official")
+    OTHER = "other", _("Other")
+
+
+class LegalBasis(models.TextChoices):
+    STATISTICAL_PURPOSES = "a29_s67", _("Health Insurance Act, s. 67: disclosure for statistical purposes")
+    ACCESS_ACT = "a21_s9", _("Access Act, s. 9: right of access to documents of a public body")
+    OTHER = "other", _("Other (explain)")
+
+
+class EthicsApproval(models.TextChoices):
+    OBTAINED = "obtained", _("Obtained")
+    PENDING = "pending", _("Applied for, pending")
+    NOT_REQUIRED = "not_required", _("Not required for this project")
+
+
+class DataRequest(models.Model):
+    """A request for aggregate statistics, from draft to closure."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="data_requests", verbose_name=_("requester")
+    )
+    status = models.CharField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.DRAFT, editable=False, db_index=True
+    )
+    language = models.CharField(_("language of correspondence"), max_length=2, default="fr")
+
+    # Step 1: who asks.
+    contact_name = models.CharField(_("full name"), max_length=200, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    position = models.CharField(_("position or title"), max_length=200, blank=True)
+    phone = models.CharField(_("telephone"), max_length=40, blank=True)
+    requester_category = models.CharField(
+        _("requester category"), max_length=30, choices=RequesterCategory.choices, blank=True
+    )
+
+    # Step 2: the project.
+    title = models.CharField(_("project title"), max_length=200, blank=True)
+    purpose = models.TextField(_("purpose of the request"), blank=True)
+    public_interest = models.TextField(_("public interest"), blank=True)
+    intended_publication = models.TextField(_("intended publication"), blank=True)
+    use_starts_on = models.DateField(_("use of the data from"), null=True, blank=True)
+    use_ends_on = models.DateField(_("use of the data until"), null=True, blank=True)
+    legal_basis = models.CharField(_("legal basis claimed"), max_length=20, choices=LegalBasis.choices, blank=True)
+    legal_basis_details = models.TextField(_("legal basis: details"), blank=True)
+    ethics_approval = models.CharField(
+        _("ethics approval"), max_length=20, choices=EthicsApproval.choices, blank=True
+    )
+    ethics_reference = models.CharField(_("ethics approval reference"), max_length=200, blank=True)
+
+    # Step 5: declarations.
+    declares_no_reidentification = models.BooleanField(
+        _("I undertake not to attempt to identify any person from the statistics"), default=False
+    )
+    declares_source_citation = models.BooleanField(
+        _("I undertake to cite the agency as the source of the statistics"), default=False
+    )
+
+    # The statutory clock (Access Act ss. 46-47).
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True, editable=False)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
+    acknowledgement = models.TextField(_("acknowledgement of receipt"), blank=True, editable=False)
+
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("data-access request")
+        verbose_name_plural = _("data-access requests")
+        indexes = [models.Index(fields=["requester", "-created_at"]), models.Index(fields=["status", "due_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="request_draft_has_no_reference_or_clock",
+                condition=(
+                    Q(status="draft", reference__isnull=True, received_at__isnull=True, due_at__isnull=True)
+                    | (
+                        ~Q(status="draft")
+                        & Q(reference__isnull=False, received_at__isnull=False, due_at__isnull=False)
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="request_submitted_has_declarations",
+                condition=Q(status="draft") | Q(declares_no_reidentification=True, declares_source_citation=True),
+            ),
+            models.CheckConstraint(
+                name="request_withdrawal_fields_paired",
+                condition=Q(status="withdrawn", withdrawn_at__isnull=False)
+                | Q(~Q(status="withdrawn"), withdrawn_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or _("Draft #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == Status.DRAFT
+
+
+class DataRequestUserObjectPermission(UserObjectPermissionBase):
+    """guardian: per-user rights on one case, in a direct foreign-key table."""
+
+    content_object = models.ForeignKey(DataRequest, on_delete=models.CASCADE)
+
+
+class DataRequestGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(DataRequest, on_delete=models.CASCADE)
+
+
+class TableSpecification(models.Model):
+    """One table asked for: a dataset, a measure, up to four dimensions and filters.
+
+    ``dimensions`` is the ordered list of dimension codes; ``filters`` maps a
+    dimension code to the category codes kept. Both are validated against the
+    catalogue by ``stats_app.catalogue.validate_specification`` before saving.
+    """
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="specifications")
+    dataset = models.ForeignKey("stats_app.Dataset", on_delete=models.PROTECT, verbose_name=_("dataset"))
+    measure = models.ForeignKey("stats_app.Measure", on_delete=models.PROTECT, verbose_name=_("measure"))
+    dimensions = models.JSONField(_("dimensions"), default=list)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["request", "created_at", "pk"]
+        verbose_name = _("table specification")
+        verbose_name_plural = _("table specifications")
+
+    def __str__(self) -> str:
+        return f"{self.dataset.code}.{self.measure.code} × {', '.join(self.dimensions) or '—'}"
+
+
+class AttachmentKind(models.TextChoices):
+    PROTOCOL = "protocol", _("Research protocol")
+    ETHICS_APPROVAL = "ethics_approval", _("Ethics approval")
+    OTHER = "other", _("Other document")
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    """A random name under the case's folder: the original name is kept in the row, never on disk."""
+    suffix = PurePath(filename).suffix.lower()
+    return f"attachments/{instance.request_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A document filed with a request; stored outside the web root."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind of document"), max_length=20, choices=AttachmentKind.choices)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ReferenceSequence(models.Model):
+    """The last reference number given in a year; locked while the next is taken."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference sequence")

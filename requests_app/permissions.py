@@ -1,0 +1,86 @@
+"""Who may do what to a case: the one place that answers it.
+
+Each rule has two faces: ``user_can_x`` returns a bool (templates, workflow
+predicates) and ``check_user_can_x`` raises. Object rules are backed by
+django-guardian's direct foreign-key tables; a case the user may not see
+answers 404 (``Http404``), never a 403 that would confirm it exists.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from guardian.shortcuts import assign_perm, get_objects_for_user
+
+from requests_app.models import DataRequest, Status
+
+VIEW = "requests_app.view_datarequest"
+CHANGE = "requests_app.change_datarequest"
+DELETE = "requests_app.delete_datarequest"
+
+#: What a requester holds on their own case.
+REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datarequest")
+
+
+def _has(user, perm: str, case: DataRequest) -> bool:
+    """A model-level (role) permission or an object permission on this case."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user.has_perm(perm) or user.has_perm(perm, case)
+
+
+def check(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def grant_requester_permissions(*, user, case: DataRequest) -> None:
+    for codename in REQUESTER_PERMISSIONS:
+        assign_perm(codename, user, case)
+
+
+def user_can_view_request(user, case: DataRequest) -> bool:
+    return _has(user, VIEW, case)
+
+
+def check_user_can_view_request(user, case: DataRequest) -> None:
+    if not user_can_view_request(user, case):
+        raise Http404
+
+
+def user_is_requester_of(user, case: DataRequest) -> bool:
+    """The requester, holding rights on their own case."""
+    return user_can_view_request(user, case) and case.requester_id == user.pk
+
+
+def user_can_edit_draft(user, case: DataRequest) -> bool:
+    return case.status == Status.DRAFT and case.requester_id == user.pk and user.has_perm(CHANGE, case)
+
+
+def check_user_can_edit_draft(user, case: DataRequest) -> None:
+    check_user_can_view_request(user, case)
+    check(user_can_edit_draft(user, case))
+
+
+def user_can_delete_draft(user, case: DataRequest) -> bool:
+    return case.status == Status.DRAFT and case.requester_id == user.pk and user.has_perm(DELETE, case)
+
+
+def user_can_withdraw(user, case: DataRequest) -> bool:
+    from requests_app.workflow import OPEN_STATES
+
+    return case.status in OPEN_STATES and user_is_requester_of(user, case)
+
+
+def requests_visible_to(user):
+    """Every case ``user`` may view, filtered in SQL by guardian's direct FK table or a role permission."""
+    return get_objects_for_user(user, VIEW, klass=DataRequest, accept_global_perms=True, with_superuser=True)
+
+
+def get_request_for(user, pk) -> DataRequest:
+    """The case ``pk`` if ``user`` may see it; ``Http404`` otherwise, whether it exists or not."""
+    case = requests_visible_to(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+__all__ = ["PermissionDenied"]

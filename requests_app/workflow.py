@@ -1,0 +1,121 @@
+"""The life of a case, as data (DESIGN §3).
+
+``TRANSITIONS`` lists every allowed move: from which states, to which state,
+who may fire it (a predicate from ``requests_app.permissions``), and the audit
+event and notification it produces. ``transition`` is the one function that
+writes ``DataRequest.status``: it locks the case row, checks the state and the
+actor, applies the service's changes, records who and why in the history, and
+queues the notification once the transaction has committed.
+
+``python manage.py workflow_diagram`` prints the table as a Mermaid diagram.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from requests_app import permissions
+from requests_app.models import DataRequest, Status
+
+#: States from which the requester may still withdraw: filed, but not decided.
+OPEN_STATES = frozenset(
+    {Status.RECEIVED, Status.UNDER_REVIEW, Status.AWAITING_REQUESTER, Status.DECISION_PROPOSED}
+)
+
+
+class TransitionError(Exception):
+    """The move is not allowed from the case's current state."""
+
+
+class ConcurrentChangeError(TransitionError):
+    """Someone else changed the case between the page load and this action."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[Status]
+    target: Status
+    may_fire: Callable[..., bool]
+    audit_event: str
+    notification: str | None = None
+    label: str = ""
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition(
+            name="submit",
+            sources=frozenset({Status.DRAFT}),
+            target=Status.RECEIVED,
+            may_fire=permissions.user_can_edit_draft,
+            audit_event="request.submitted",
+            notification="request_received",
+            label=_("Submit"),
+        ),
+        Transition(
+            name="withdraw",
+            sources=OPEN_STATES,
+            target=Status.WITHDRAWN,
+            may_fire=permissions.user_is_requester_of,
+            audit_event="request.withdrawn",
+            notification="request_withdrawn",
+            label=_("Withdraw"),
+        ),
+    )
+}
+
+
+def transition(
+    *,
+    case: DataRequest,
+    name: str,
+    actor,
+    reason: str,
+    now: datetime | None = None,
+    expected_status: str | None = None,
+    apply: Callable[[DataRequest, datetime], None] | None = None,
+) -> DataRequest:
+    """Fire transition ``name`` on ``case`` as ``actor``; return the updated case.
+
+    ``apply`` makes the service's own changes on the locked row before it is
+    saved. ``expected_status`` is the state the actor saw: when another person
+    moved the case meanwhile, the move is refused rather than lost.
+    Raises ``TransitionError`` or ``PermissionDenied``; changes nothing then.
+    """
+    spec = TRANSITIONS[name]
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = DataRequest.objects.select_for_update().get(pk=case.pk)
+        if expected_status is not None and locked.status != expected_status:
+            raise ConcurrentChangeError(
+                _("This request was changed by someone else (it is now “%(status)s”). Reload the page.")
+                % {"status": locked.get_status_display()}
+            )
+        if locked.status not in spec.sources:
+            raise TransitionError(
+                _("“%(action)s” is not possible while the request is “%(status)s”.")
+                % {"action": spec.label or spec.name, "status": locked.get_status_display()}
+            )
+        permissions.check(spec.may_fire(actor, locked))
+        if apply is not None:
+            apply(locked, now)
+        locked.status = spec.target
+        locked._history_user = actor
+        locked._change_reason = f"{spec.audit_event}: {reason}" if reason else spec.audit_event
+        locked.save()
+    return locked
+
+
+def mermaid_diagram() -> str:
+    """The state diagram, generated from ``TRANSITIONS``."""
+    lines = ["stateDiagram-v2", "    [*] --> draft"]
+    for spec in TRANSITIONS.values():
+        for source in sorted(spec.sources):
+            lines.append(f"    {source} --> {spec.target}: {spec.name}")
+    return "\n".join(lines)

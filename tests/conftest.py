@@ -1,0 +1,40 @@
+import pytest
+from django.test import Client
+
+from portal.roles import Role
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    """Each test stores attachments in its own folder."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+
+
+@pytest.fixture
+def requester(db):
+    return factories.make_user(role=Role.REQUESTER)
+
+
+@pytest.fixture
+def other_requester(db):
+    return factories.make_user(role=Role.REQUESTER)
+
+
+@pytest.fixture
+def dataset(db):
+    return factories.make_catalogue()
+
+
+@pytest.fixture
+def requester_client(requester) -> Client:
+    client = Client()
+    client.force_login(requester)
+    return client

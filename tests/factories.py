@@ -1,0 +1,120 @@
+"""Builders for tests. Cases reach their state through the services, never by writing ``status``."""
+
+import itertools
+from datetime import date
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from portal.models import User
+from portal.roles import Role
+from requests_app import services
+from requests_app.models import DataRequest, EthicsApproval, LegalBasis, RequesterCategory, Status
+from stats_app.models import Category, Custodian, Dataset, Dimension, Measure, MeasureKind
+
+_sequence = itertools.count(1)
+
+PASSWORD = "correct-horse-battery-staple"
+#: A fixed TOTP secret (base32) for staff made by ``make_user(..., mfa=True)``.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_user(*, role: Role = Role.REQUESTER, email: str | None = None, mfa: bool = True, **fields) -> User:
+    """A user with a verified e-mail, in ``role``; staff get TOTP enrolled unless ``mfa=False``."""
+    email = email or f"{role.value}{next(_sequence)}@example.org"
+    user = User.objects.create_user(email=email, password=PASSWORD, **fields)
+    user.groups.add(Group.objects.get(name=role.value))
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if role != Role.REQUESTER and mfa:
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def has_totp(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def make_catalogue() -> Dataset:
+    """A small catalogue of its own (codes prefixed ``t_``), independent of the demo catalogue."""
+    n = next(_sequence)
+    custodian, _ = Custodian.objects.get_or_create(
+        code="t_agency", defaults={"name_fr": "Agence (test)", "name_en": "Agency (test)"}
+    )
+    dataset = Dataset.objects.create(
+        code=f"t_services_{n}", name_fr="Services (test)", name_en="Services (test)", custodian=custodian
+    )
+    for code, kind in (("persons", MeasureKind.DISTINCT_PERSONS), ("services", MeasureKind.EVENTS)):
+        Measure.objects.create(dataset=dataset, code=code, name_fr=code, name_en=code, kind=kind)
+    for code, categories in (
+        (f"t_year_{n}", ["2022", "2023", "2024"]),
+        (f"t_sex_{n}", ["F", "M"]),
+        (f"t_region_{n}", ["01", "02", "06"]),
+        (f"t_age_{n}", ["0-17", "18-64", "65+"]),
+        (f"t_specialty_{n}", ["gp", "cardio"]),
+    ):
+        dimension = Dimension.objects.create(code=code, label_fr=code, label_en=code)
+        for order, category in enumerate(categories):
+            Category.objects.create(dimension=dimension, code=category, label_fr=category, label_en=category, order=order)
+        dataset.dimensions.add(dimension)
+    return dataset
+
+
+def dimension_codes(dataset: Dataset) -> list[str]:
+    return list(dataset.dimensions.order_by("code").values_list("code", flat=True))
+
+
+PROFILE = {
+    "contact_name": "Ada Tremblay",
+    "organisation": "Université de Montréal",
+    "position": "Professor",
+    "phone": "514 555-0100",
+    "requester_category": RequesterCategory.RESEARCHER,
+}
+PROJECT = {
+    "title": "Use of physician services by region",
+    "purpose": "Describe the use of physician services by region and age group.",
+    "public_interest": "Inform the planning of primary care.",
+    "intended_publication": "A peer-reviewed article and a public report.",
+    "use_starts_on": date(2026, 1, 1),
+    "use_ends_on": date(2027, 12, 31),
+    "legal_basis": LegalBasis.STATISTICAL_PURPOSES,
+    "legal_basis_details": "",
+    "ethics_approval": EthicsApproval.OBTAINED,
+    "ethics_reference": "CER-2026-042",
+}
+
+
+def pdf_file(name: str = "protocol.pdf", size: int = 2048) -> SimpleUploadedFile:
+    body = b"%PDF-1.7\n" + b"0" * max(0, size - 9)
+    return SimpleUploadedFile(name, body, content_type="application/pdf")
+
+
+def make_request(*, requester: User | None = None, status: Status = Status.RECEIVED, dataset: Dataset | None = None, now=None) -> DataRequest:
+    """A complete request in ``status`` (``draft``, ``received`` or ``withdrawn``), built through the services."""
+    requester = requester or make_user()
+    dataset = dataset or make_catalogue()
+    case = services.request_create_draft(requester=requester)
+    services.request_update_draft(case=case, actor=requester, step="profile", values=PROFILE)
+    services.request_update_draft(case=case, actor=requester, step="project", values=PROJECT)
+    dims = dimension_codes(dataset)
+    services.specification_save(
+        case=case, actor=requester, dataset=dataset, measure="persons", dimensions=dims[:2], filters={}
+    )
+    services.attachment_add(case=case, actor=requester, kind="protocol", uploaded=pdf_file())
+    services.request_update_draft(
+        case=case,
+        actor=requester,
+        step="declarations",
+        values={"declares_no_reidentification": True, "declares_source_citation": True},
+    )
+    if status == Status.DRAFT:
+        return case
+    case = services.request_submit(case=case, actor=requester, now=now)
+    if status == Status.RECEIVED:
+        return case
+    if status == Status.WITHDRAWN:
+        return services.request_withdraw(case=case, actor=requester, reason="No longer needed", now=now)
+    raise ValueError(f"make_request cannot reach {status} yet")
