@@ -39,6 +39,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(TEST_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

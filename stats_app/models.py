@@ -106,7 +106,7 @@ class Category(BilingualNameMixin, models.Model):
     """One value of a dimension, e.g. region ``06`` (Montréal)."""
 
     dimension = models.ForeignKey(Dimension, on_delete=models.CASCADE, related_name="categories")
-    code = models.CharField(_("code"), max_length=20)
+    code = models.CharField(_("code"), max_length=40)
     label_fr = models.CharField(_("label (French)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)
     order = models.PositiveIntegerField(_("order"), default=0)

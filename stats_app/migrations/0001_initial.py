@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
             name='HistoricalCategory',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='code')),
+                ('code', models.CharField(max_length=40, verbose_name='code')),
                 ('label_fr', models.CharField(max_length=200, verbose_name='label (French)')),
                 ('label_en', models.CharField(max_length=200, verbose_name='label (English)')),
                 ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
@@ -220,7 +220,7 @@ class Migration(migrations.Migration):
             name='Category',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='code')),
+                ('code', models.CharField(max_length=40, verbose_name='code')),
                 ('label_fr', models.CharField(max_length=200, verbose_name='label (French)')),
                 ('label_en', models.CharField(max_length=200, verbose_name='label (English)')),
                 ('order', models.PositiveIntegerField(default=0, verbose_name='order')),

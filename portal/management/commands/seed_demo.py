@@ -1,0 +1,160 @@
+"""Demo accounts (one per role) and a few requests in several states. Safe to run again."""
+
+from datetime import date, timedelta
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import User
+from portal.roles import Role
+from requests_app import services
+from stats_app.models import Custodian, Dataset
+
+DEMO_PASSWORD = "Demo-portail-2026"  # noqa: S105 - printed to the person running the demo
+#: Base32 TOTP secret shared by the demo staff accounts: add it to any authenticator app.
+DEMO_TOTP_SECRET = "KRUGS4ZANFZSAYJAMRSW23ZAONSWG4TF"  # noqa: S105
+
+DEMO_ACCOUNTS = [
+    # email, role, first name, last name, extra fields
+    ("demandeur@demo.example", Role.REQUESTER, "Camille", "Gagnon", {}),
+    ("requester@demo.example", Role.REQUESTER, "Jordan", "Smith", {"language": "en"}),
+    ("agente@demo.example", Role.PRIVACY_OFFICER, "Marie", "Roy", {}),
+    ("responsable@demo.example", Role.ACCESS_LEAD, "Louis", "Côté", {"is_staff": True}),
+    ("fiduciaire@demo.example", Role.DATA_CUSTODIAN, "Sophie", "Bouchard", {"custodian_code": "msss"}),
+    ("statisticien@demo.example", Role.OUTPUT_CHECKER, "Alexandre", "Morin", {}),
+    ("auditrice@demo.example", Role.AUDITOR, "Nathalie", "Fortin", {}),
+]
+
+PROJECTS = [
+    {
+        "title": "Recours aux médecins de famille par région, 2019-2024",
+        "purpose": "Décrire l'évolution du nombre de personnes ayant consulté un médecin de famille.",
+        "dataset": "medical_services",
+        "measure": "persons",
+        "dimensions": ["year", "region"],
+        "filters": {"year": ["2022", "2023", "2024"]},
+        "state": "received",
+    },
+    {
+        "title": "Antidépresseurs chez les jeunes adultes",
+        "purpose": "Mesurer le nombre de réclamations de médicaments du système nerveux par groupe d'âge.",
+        "dataset": "prescription_drugs",
+        "measure": "claims",
+        "dimensions": ["year", "age_group", "drug_class"],
+        "filters": {"drug_class": ["N"]},
+        "state": "draft",
+    },
+    {
+        "title": "Hospitalisations pour maladies respiratoires",
+        "purpose": "Comparer les séjours hospitaliers pour maladies respiratoires entre régions.",
+        "dataset": "hospital_stays",
+        "measure": "stays",
+        "dimensions": ["year", "region", "diagnosis_chapter"],
+        "filters": {"diagnosis_chapter": ["10"]},
+        "state": "withdrawn",
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (one per role) and demo requests; print the logins."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            users = {email: self._account(email, role, first, last, dict(extra)) for email, role, first, last, extra in DEMO_ACCOUNTS}
+            self._requests(users["demandeur@demo.example"])
+        self._print_logins()
+
+    def _account(self, email, role, first_name, last_name, extra) -> User:
+        custodian_code = extra.pop("custodian_code", None)
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"first_name": first_name, "last_name": last_name, **extra}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            if custodian_code:
+                user.custodian = Custodian.objects.get(code=custodian_code)
+            user.save()
+        user.groups.add(Group.objects.get(name=role.value))
+        EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        if role != Role.REQUESTER and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, DEMO_TOTP_SECRET)
+        return user
+
+    def _requests(self, requester: User) -> None:
+        if requester.data_requests.exists():
+            return
+        now = timezone.now()
+        for age, project in enumerate(PROJECTS):
+            case = services.request_create_draft(requester=requester)
+            services.request_update_draft(
+                case=case,
+                actor=requester,
+                step="profile",
+                values={
+                    "contact_name": requester.get_full_name(),
+                    "organisation": "Université de Montréal, École de santé publique",
+                    "position": "Professeure agrégée",
+                    "requester_category": "researcher",
+                },
+            )
+            services.request_update_draft(
+                case=case,
+                actor=requester,
+                step="project",
+                values={
+                    "title": project["title"],
+                    "purpose": project["purpose"],
+                    "public_interest": "Éclairer la planification des services de santé au Québec.",
+                    "intended_publication": "Article scientifique et rapport public.",
+                    "use_starts_on": date(2026, 1, 1),
+                    "use_ends_on": date(2027, 12, 31),
+                    "legal_basis": "a29_s67",
+                    "ethics_approval": "obtained",
+                    "ethics_reference": f"CER-2026-{40 + age:03d}",
+                },
+            )
+            services.specification_save(
+                case=case,
+                actor=requester,
+                dataset=Dataset.objects.get(code=project["dataset"]),
+                measure=project["measure"],
+                dimensions=project["dimensions"],
+                filters=project["filters"],
+            )
+            protocol = ContentFile(b"%PDF-1.4\n% Demo protocol\n%%EOF\n", name="protocole.pdf")
+            services.attachment_add(case=case, actor=requester, kind="protocol", uploaded=protocol)
+            services.request_update_draft(
+                case=case,
+                actor=requester,
+                step="declarations",
+                values={"declares_no_reidentification": True, "declares_source_citation": True},
+            )
+            if project["state"] == "draft":
+                continue
+            received = now - timedelta(days=3 * (len(PROJECTS) - age))
+            case = services.request_submit(case=case, actor=requester, now=received)
+            if project["state"] == "withdrawn":
+                services.request_withdraw(
+                    case=case, actor=requester, reason="Les données ont été obtenues autrement.", now=received
+                )
+
+    def _print_logins(self) -> None:
+        out = self.stdout
+        out.write("")
+        out.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+        for email, role, *_ in DEMO_ACCOUNTS:
+            out.write(f"  {role.label:<16} {email}")
+        out.write("Staff accounts use TOTP: add this secret to an authenticator app: %s" % DEMO_TOTP_SECRET)
+        if settings.DEBUG and settings.MFA_TOTP_INSECURE_BYPASS_CODE:
+            out.write(
+                "Demo only (DEBUG on): the code %s is also accepted instead of a TOTP code."
+                % settings.MFA_TOTP_INSECURE_BYPASS_CODE
+            )

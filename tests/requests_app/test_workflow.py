@@ -1,0 +1,28 @@
+from django.core.management import call_command
+
+from requests_app.models import Status
+from requests_app.workflow import OPEN_STATES, TRANSITIONS, mermaid_diagram
+
+
+def test_every_transition_targets_a_known_state():
+    states = set(Status)
+    for spec in TRANSITIONS.values():
+        assert spec.target in states
+        assert spec.sources <= states
+        assert spec.audit_event
+
+
+def test_withdrawal_is_possible_only_before_a_decision():
+    assert Status.APPROVED not in OPEN_STATES
+    assert Status.REFUSED not in OPEN_STATES
+    assert TRANSITIONS["withdraw"].sources == OPEN_STATES
+
+
+def test_diagram_is_generated_from_the_table(capsys):
+    call_command("workflow_diagram")
+    printed = capsys.readouterr().out
+
+    assert printed.strip() == mermaid_diagram()
+    assert "draft --> received: submit" in printed
+    for state in OPEN_STATES:
+        assert f"{state} --> withdrawn: withdraw" in printed
