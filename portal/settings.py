@@ -28,8 +28,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
-            "(DEBUG=1 allows a development default)."
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable (DEBUG=1 allows a development default)."
         )
     SECRET_KEY = _DEVELOPMENT_SECRET_KEY
 
@@ -190,12 +189,13 @@ else:
     # broker made of folders, so jobs run through the same code with no server.
     CELERY_BROKER_URL = "filesystem://"
     _queue = VAR_DIR / "celery"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_queue / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue / "queue"),
         "data_folder_out": str(_queue / "queue"),
         "processed_folder": str(_queue / "processed"),
+        "control_folder": str(_queue / "control"),
         "store_processed": False,
     }
 

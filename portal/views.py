@@ -30,5 +30,3 @@ def set_language(request):
         request.user.language = language
         request.user.save(update_fields=["language"])
     return response
-
-

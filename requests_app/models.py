@@ -83,9 +83,7 @@ class DataRequest(models.Model):
     use_ends_on = models.DateField(_("use of the data until"), null=True, blank=True)
     legal_basis = models.CharField(_("legal basis claimed"), max_length=20, choices=LegalBasis.choices, blank=True)
     legal_basis_details = models.TextField(_("legal basis: details"), blank=True)
-    ethics_approval = models.CharField(
-        _("ethics approval"), max_length=20, choices=EthicsApproval.choices, blank=True
-    )
+    ethics_approval = models.CharField(_("ethics approval"), max_length=20, choices=EthicsApproval.choices, blank=True)
     ethics_reference = models.CharField(_("ethics approval reference"), max_length=200, blank=True)
 
     # Step 5: declarations.
@@ -119,10 +117,7 @@ class DataRequest(models.Model):
                 name="request_draft_has_no_reference_or_clock",
                 condition=(
                     Q(status="draft", reference__isnull=True, received_at__isnull=True, due_at__isnull=True)
-                    | (
-                        ~Q(status="draft")
-                        & Q(reference__isnull=False, received_at__isnull=False, due_at__isnull=False)
-                    )
+                    | (~Q(status="draft") & Q(reference__isnull=False, received_at__isnull=False, due_at__isnull=False))
                 ),
             ),
             models.CheckConstraint(
@@ -223,3 +218,6 @@ class ReferenceSequence(models.Model):
 
     class Meta:
         verbose_name = _("reference sequence")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"

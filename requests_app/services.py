@@ -208,9 +208,7 @@ def request_submit(*, case: DataRequest, actor, now: datetime | None = None) -> 
     """File the request: give it a reference, start the statutory clock, keep the acknowledgement."""
     problems = submission_problems(case)
     if problems:
-        raise ValidationError(
-            _("The request is not complete yet. Correct the steps marked below, then submit again.")
-        )
+        raise ValidationError(_("The request is not complete yet. Correct the steps marked below, then submit again."))
 
     def stamp(locked: DataRequest, at: datetime) -> None:
         locked.reference = next_reference(year=timezone.localtime(at).year)
@@ -233,6 +231,4 @@ def request_withdraw(*, case: DataRequest, actor, reason: str, now: datetime | N
         locked.withdrawn_at = at
         locked.withdrawal_reason = reason
 
-    return workflow.transition(
-        case=case, name="withdraw", actor=actor, reason=reason, now=now, apply=record
-    )
+    return workflow.transition(case=case, name="withdraw", actor=actor, reason=reason, now=now, apply=record)

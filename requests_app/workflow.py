@@ -22,9 +22,7 @@ from requests_app import permissions
 from requests_app.models import DataRequest, Status
 
 #: States from which the requester may still withdraw: filed, but not decided.
-OPEN_STATES = frozenset(
-    {Status.RECEIVED, Status.UNDER_REVIEW, Status.AWAITING_REQUESTER, Status.DECISION_PROPOSED}
-)
+OPEN_STATES = frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.AWAITING_REQUESTER, Status.DECISION_PROPOSED})
 
 
 class TransitionError(Exception):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from stats_app.models import IDENTIFYING_CODES, Category, Dataset, Dimension, Measure
 
+
 @dataclass(frozen=True)
 class ResolvedSpecification:
     """A specification whose every part is a catalogue row."""
@@ -69,7 +70,9 @@ def validate_specification(*, dataset, measure, dimensions, filters=None) -> Res
             raise ValidationError({"measure": _("Choose a measure of the dataset.")})
         measure = Measure.objects.filter(dataset=dataset, code=measure).first()
     if measure is None or measure.dataset_id != dataset.pk:
-        raise ValidationError({"measure": _("This measure does not belong to the chosen dataset. Choose one of its measures.")})
+        raise ValidationError(
+            {"measure": _("This measure does not belong to the chosen dataset. Choose one of its measures.")}
+        )
 
     codes = _as_list_of_strings(dimensions, "dimensions")
     limit = settings.SPECIFICATION_MAX_DIMENSIONS
@@ -104,7 +107,8 @@ def validate_specification(*, dataset, measure, dimensions, filters=None) -> Res
                 {"filters": _("The filter on “%(code)s” keeps no category. Tick at least one.") % {"code": code}}
             )
         known = list(
-            Category.objects.filter(dimension=offered[code], code__in=wanted).order_by("order", "code")
+            Category.objects.filter(dimension=offered[code], code__in=wanted)
+            .order_by("order", "code")
             .values_list("code", flat=True)
         )
         missing = sorted(set(wanted) - set(known))

@@ -76,7 +76,11 @@ DRUG_CLASSES = [
     ("C", "Système cardiovasculaire", "Cardiovascular system"),
     ("D", "Médicaments dermatologiques", "Dermatologicals"),
     ("G", "Système génito-urinaire et hormones sexuelles", "Genito-urinary system and sex hormones"),
-    ("H", "Hormones systémiques, sauf hormones sexuelles et insulines", "Systemic hormonal preparations, excluding sex hormones and insulins"),
+    (
+        "H",
+        "Hormones systémiques, sauf hormones sexuelles et insulines",
+        "Systemic hormonal preparations, excluding sex hormones and insulins",
+    ),
     ("J", "Anti-infectieux généraux à usage systémique", "Anti-infectives for systemic use"),
     ("L", "Antinéoplasiques et immunomodulateurs", "Antineoplastic and immunomodulating agents"),
     ("M", "Muscle et squelette", "Musculo-skeletal system"),
@@ -88,27 +92,79 @@ DRUG_CLASSES = [
 ]
 
 DIAGNOSIS_CHAPTERS = [
-    ("01", "I – Certaines maladies infectieuses et parasitaires (A00-B99)", "I – Certain infectious and parasitic diseases (A00-B99)"),
+    (
+        "01",
+        "I – Certaines maladies infectieuses et parasitaires (A00-B99)",
+        "I – Certain infectious and parasitic diseases (A00-B99)",
+    ),
     ("02", "II – Tumeurs (C00-D48)", "II – Neoplasms (C00-D48)"),
-    ("03", "III – Maladies du sang et troubles du système immunitaire (D50-D89)", "III – Diseases of the blood and disorders of the immune mechanism (D50-D89)"),
-    ("04", "IV – Maladies endocriniennes, nutritionnelles et métaboliques (E00-E90)", "IV – Endocrine, nutritional and metabolic diseases (E00-E90)"),
+    (
+        "03",
+        "III – Maladies du sang et troubles du système immunitaire (D50-D89)",
+        "III – Diseases of the blood and disorders of the immune mechanism (D50-D89)",
+    ),
+    (
+        "04",
+        "IV – Maladies endocriniennes, nutritionnelles et métaboliques (E00-E90)",
+        "IV – Endocrine, nutritional and metabolic diseases (E00-E90)",
+    ),
     ("05", "V – Troubles mentaux et du comportement (F00-F99)", "V – Mental and behavioural disorders (F00-F99)"),
     ("06", "VI – Maladies du système nerveux (G00-G99)", "VI – Diseases of the nervous system (G00-G99)"),
     ("07", "VII – Maladies de l'œil et de ses annexes (H00-H59)", "VII – Diseases of the eye and adnexa (H00-H59)"),
-    ("08", "VIII – Maladies de l'oreille et de l'apophyse mastoïde (H60-H95)", "VIII – Diseases of the ear and mastoid process (H60-H95)"),
+    (
+        "08",
+        "VIII – Maladies de l'oreille et de l'apophyse mastoïde (H60-H95)",
+        "VIII – Diseases of the ear and mastoid process (H60-H95)",
+    ),
     ("09", "IX – Maladies de l'appareil circulatoire (I00-I99)", "IX – Diseases of the circulatory system (I00-I99)"),
     ("10", "X – Maladies de l'appareil respiratoire (J00-J99)", "X – Diseases of the respiratory system (J00-J99)"),
     ("11", "XI – Maladies de l'appareil digestif (K00-K93)", "XI – Diseases of the digestive system (K00-K93)"),
-    ("12", "XII – Maladies de la peau et du tissu cellulaire sous-cutané (L00-L99)", "XII – Diseases of the skin and subcutaneous tissue (L00-L99)"),
-    ("13", "XIII – Maladies du système ostéo-articulaire, des muscles et du tissu conjonctif (M00-M99)", "XIII – Diseases of the musculoskeletal system and connective tissue (M00-M99)"),
-    ("14", "XIV – Maladies de l'appareil génito-urinaire (N00-N99)", "XIV – Diseases of the genitourinary system (N00-N99)"),
-    ("15", "XV – Grossesse, accouchement et puerpéralité (O00-O99)", "XV – Pregnancy, childbirth and the puerperium (O00-O99)"),
-    ("16", "XVI – Certaines affections de la période périnatale (P00-P96)", "XVI – Certain conditions originating in the perinatal period (P00-P96)"),
-    ("17", "XVII – Malformations congénitales et anomalies chromosomiques (Q00-Q99)", "XVII – Congenital malformations and chromosomal abnormalities (Q00-Q99)"),
-    ("18", "XVIII – Symptômes, signes et résultats anormaux (R00-R99)", "XVIII – Symptoms, signs and abnormal findings (R00-R99)"),
+    (
+        "12",
+        "XII – Maladies de la peau et du tissu cellulaire sous-cutané (L00-L99)",
+        "XII – Diseases of the skin and subcutaneous tissue (L00-L99)",
+    ),
+    (
+        "13",
+        "XIII – Maladies du système ostéo-articulaire, des muscles et du tissu conjonctif (M00-M99)",
+        "XIII – Diseases of the musculoskeletal system and connective tissue (M00-M99)",
+    ),
+    (
+        "14",
+        "XIV – Maladies de l'appareil génito-urinaire (N00-N99)",
+        "XIV – Diseases of the genitourinary system (N00-N99)",
+    ),
+    (
+        "15",
+        "XV – Grossesse, accouchement et puerpéralité (O00-O99)",
+        "XV – Pregnancy, childbirth and the puerperium (O00-O99)",
+    ),
+    (
+        "16",
+        "XVI – Certaines affections de la période périnatale (P00-P96)",
+        "XVI – Certain conditions originating in the perinatal period (P00-P96)",
+    ),
+    (
+        "17",
+        "XVII – Malformations congénitales et anomalies chromosomiques (Q00-Q99)",
+        "XVII – Congenital malformations and chromosomal abnormalities (Q00-Q99)",
+    ),
+    (
+        "18",
+        "XVIII – Symptômes, signes et résultats anormaux (R00-R99)",
+        "XVIII – Symptoms, signs and abnormal findings (R00-R99)",
+    ),
     ("19", "XIX – Lésions traumatiques et empoisonnements (S00-T98)", "XIX – Injury and poisoning (S00-T98)"),
-    ("20", "XX – Causes externes de morbidité et de mortalité (V01-Y98)", "XX – External causes of morbidity and mortality (V01-Y98)"),
-    ("21", "XXI – Facteurs influant sur l'état de santé (Z00-Z99)", "XXI – Factors influencing health status (Z00-Z99)"),
+    (
+        "20",
+        "XX – Causes externes de morbidité et de mortalité (V01-Y98)",
+        "XX – External causes of morbidity and mortality (V01-Y98)",
+    ),
+    (
+        "21",
+        "XXI – Facteurs influant sur l'état de santé (Z00-Z99)",
+        "XXI – Factors influencing health status (Z00-Z99)",
+    ),
     ("22", "XXII – Codes d'utilisation particulière (U00-U99)", "XXII – Codes for special purposes (U00-U99)"),
 ]
 
@@ -188,7 +244,9 @@ def load(apps) -> None:
         )
     dimensions = {}
     for code, (label_fr, label_en, categories) in DIMENSIONS.items():
-        dimension, _ = Dimension.objects.update_or_create(code=code, defaults={"label_fr": label_fr, "label_en": label_en})
+        dimension, _ = Dimension.objects.update_or_create(
+            code=code, defaults={"label_fr": label_fr, "label_en": label_en}
+        )
         dimensions[code] = dimension
         for order, (category, category_fr, category_en) in enumerate(categories):
             Category.objects.update_or_create(

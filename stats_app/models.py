@@ -86,9 +86,7 @@ class DisclosurePolicy(models.TextChoices):
 class Dimension(BilingualNameMixin, models.Model):
     """A way to break a table down: year, region, age group, sex, specialty..."""
 
-    code = models.CharField(
-        _("code"), max_length=40, unique=True, validators=[code_validator, not_identifying]
-    )
+    code = models.CharField(_("code"), max_length=40, unique=True, validators=[code_validator, not_identifying])
     label_fr = models.CharField(_("label (French)"), max_length=200)
     label_en = models.CharField(_("label (English)"), max_length=200)
     history = HistoricalRecords()

@@ -57,7 +57,9 @@ def make_catalogue() -> Dataset:
     ):
         dimension = Dimension.objects.create(code=code, label_fr=code, label_en=code)
         for order, category in enumerate(categories):
-            Category.objects.create(dimension=dimension, code=category, label_fr=category, label_en=category, order=order)
+            Category.objects.create(
+                dimension=dimension, code=category, label_fr=category, label_en=category, order=order
+            )
         dataset.dimensions.add(dimension)
     return dataset
 
@@ -92,7 +94,9 @@ def pdf_file(name: str = "protocol.pdf", size: int = 2048) -> SimpleUploadedFile
     return SimpleUploadedFile(name, body, content_type="application/pdf")
 
 
-def make_request(*, requester: User | None = None, status: Status = Status.RECEIVED, dataset: Dataset | None = None, now=None) -> DataRequest:
+def make_request(
+    *, requester: User | None = None, status: Status = Status.RECEIVED, dataset: Dataset | None = None, now=None
+) -> DataRequest:
     """A complete request in ``status`` (``draft``, ``received`` or ``withdrawn``), built through the services."""
     requester = requester or make_user()
     dataset = dataset or make_catalogue()

@@ -5,29 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('portal', '0001_initial'),
-        ('stats_app', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("portal", "0001_initial"),
+        ("stats_app", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='custodian',
-            field=models.ForeignKey(blank=True, help_text='For data custodians only: the organisation whose data they answer for.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='representatives', to='stats_app.custodian', verbose_name='custodian organisation represented'),
+            model_name="user",
+            name="custodian",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For data custodians only: the organisation whose data they answer for.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="representatives",
+                to="stats_app.custodian",
+                verbose_name="custodian organisation represented",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='groups',
-            field=models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups'),
+            model_name="user",
+            name="groups",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.group",
+                verbose_name="groups",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='user_permissions',
-            field=models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions'),
+            model_name="user",
+            name="user_permissions",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Specific permissions for this user.",
+                related_name="user_set",
+                related_query_name="user",
+                to="auth.permission",
+                verbose_name="user permissions",
+            ),
         ),
     ]

@@ -2,15 +2,15 @@
 
 import django.core.validators
 import django.db.models.deletion
-import portal.i18n
 import simple_history.models
-import stats_app.models
 from django.conf import settings
 from django.db import migrations, models
 
+import portal.i18n
+import stats_app.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,236 +19,624 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Dimension',
+            name="Dimension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.'), stats_app.models.not_identifying], verbose_name='code')),
-                ('label_fr', models.CharField(max_length=200, verbose_name='label (French)')),
-                ('label_en', models.CharField(max_length=200, verbose_name='label (English)')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            ),
+                            stats_app.models.not_identifying,
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("label_fr", models.CharField(max_length=200, verbose_name="label (French)")),
+                ("label_en", models.CharField(max_length=200, verbose_name="label (English)")),
             ],
             options={
-                'verbose_name': 'dimension',
-                'verbose_name_plural': 'dimensions',
-                'ordering': ['code'],
+                "verbose_name": "dimension",
+                "verbose_name_plural": "dimensions",
+                "ordering": ["code"],
             },
             bases=(portal.i18n.BilingualNameMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Custodian',
+            name="Custodian",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.')], verbose_name='code')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('is_agency', models.BooleanField(default=False, help_text='Data owned by the agency needs no consultation of its owner.', verbose_name='is the agency')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='consultation e-mail')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                (
+                    "is_agency",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Data owned by the agency needs no consultation of its owner.",
+                        verbose_name="is the agency",
+                    ),
+                ),
+                ("contact_email", models.EmailField(blank=True, max_length=254, verbose_name="consultation e-mail")),
             ],
             options={
-                'verbose_name': 'custodian',
-                'verbose_name_plural': 'custodians',
-                'ordering': ['code'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_agency', True)), fields=('is_agency',), name='custodian_single_agency')],
+                "verbose_name": "custodian",
+                "verbose_name_plural": "custodians",
+                "ordering": ["code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_agency", True)), fields=("is_agency",), name="custodian_single_agency"
+                    )
+                ],
             },
             bases=(portal.i18n.BilingualNameMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.')], verbose_name='code')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('description_fr', models.TextField(blank=True, verbose_name='description (French)')),
-                ('description_en', models.TextField(blank=True, verbose_name='description (English)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='offered to requesters')),
-                ('disclosure_policy', models.CharField(choices=[('suppression', 'Cell suppression (threshold, dominance, p% and secondary suppression)'), ('suppress_then_round', 'Suppress small counts, then round to base 5'), ('random_rounding', 'Random rounding to base 5')], default='suppression', max_length=30, verbose_name='disclosure policy')),
-                ('threshold', models.PositiveSmallIntegerField(default=5, help_text='Counts from 1 to this value minus one are suppressed.', validators=[django.core.validators.MinValueValidator(2)], verbose_name='minimum cell count')),
-                ('publish_zeros', models.BooleanField(default=True, verbose_name='zeros are publishable')),
-                ('dominance_n', models.PositiveSmallIntegerField(default=2, verbose_name='dominance: n contributors')),
-                ('dominance_k', models.PositiveSmallIntegerField(default=85, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='dominance: k percent')),
-                ('p_percent', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='p% rule: p')),
-                ('protection_level', models.PositiveSmallIntegerField(blank=True, help_text="Minimum width of a suppressed cell's feasible interval; empty means the threshold.", null=True, verbose_name='protection level')),
-                ('rounding_base', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(2)], verbose_name='rounding base')),
-                ('custodian', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='datasets', to='stats_app.custodian')),
-                ('dimensions', models.ManyToManyField(related_name='datasets', to='stats_app.dimension', verbose_name='dimensions')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("description_fr", models.TextField(blank=True, verbose_name="description (French)")),
+                ("description_en", models.TextField(blank=True, verbose_name="description (English)")),
+                ("is_active", models.BooleanField(default=True, verbose_name="offered to requesters")),
+                (
+                    "disclosure_policy",
+                    models.CharField(
+                        choices=[
+                            ("suppression", "Cell suppression (threshold, dominance, p% and secondary suppression)"),
+                            ("suppress_then_round", "Suppress small counts, then round to base 5"),
+                            ("random_rounding", "Random rounding to base 5"),
+                        ],
+                        default="suppression",
+                        max_length=30,
+                        verbose_name="disclosure policy",
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Counts from 1 to this value minus one are suppressed.",
+                        validators=[django.core.validators.MinValueValidator(2)],
+                        verbose_name="minimum cell count",
+                    ),
+                ),
+                ("publish_zeros", models.BooleanField(default=True, verbose_name="zeros are publishable")),
+                ("dominance_n", models.PositiveSmallIntegerField(default=2, verbose_name="dominance: n contributors")),
+                (
+                    "dominance_k",
+                    models.PositiveSmallIntegerField(
+                        default=85,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="dominance: k percent",
+                    ),
+                ),
+                (
+                    "p_percent",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="p% rule: p",
+                    ),
+                ),
+                (
+                    "protection_level",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Minimum width of a suppressed cell's feasible interval; empty means the threshold.",
+                        null=True,
+                        verbose_name="protection level",
+                    ),
+                ),
+                (
+                    "rounding_base",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[django.core.validators.MinValueValidator(2)],
+                        verbose_name="rounding base",
+                    ),
+                ),
+                (
+                    "custodian",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="datasets", to="stats_app.custodian"
+                    ),
+                ),
+                (
+                    "dimensions",
+                    models.ManyToManyField(
+                        related_name="datasets", to="stats_app.dimension", verbose_name="dimensions"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dataset',
-                'verbose_name_plural': 'datasets',
-                'ordering': ['code'],
+                "verbose_name": "dataset",
+                "verbose_name_plural": "datasets",
+                "ordering": ["code"],
             },
             bases=(portal.i18n.BilingualNameMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCategory',
+            name="HistoricalCategory",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, verbose_name='code')),
-                ('label_fr', models.CharField(max_length=200, verbose_name='label (French)')),
-                ('label_en', models.CharField(max_length=200, verbose_name='label (English)')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('dimension', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='stats_app.dimension')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, verbose_name="code")),
+                ("label_fr", models.CharField(max_length=200, verbose_name="label (French)")),
+                ("label_en", models.CharField(max_length=200, verbose_name="label (English)")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "dimension",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="stats_app.dimension",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical category',
-                'verbose_name_plural': 'historical categories',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical category",
+                "verbose_name_plural": "historical categories",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalCustodian',
+            name="HistoricalCustodian",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.')], verbose_name='code')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('is_agency', models.BooleanField(default=False, help_text='Data owned by the agency needs no consultation of its owner.', verbose_name='is the agency')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='consultation e-mail')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        db_index=True,
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                (
+                    "is_agency",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Data owned by the agency needs no consultation of its owner.",
+                        verbose_name="is the agency",
+                    ),
+                ),
+                ("contact_email", models.EmailField(blank=True, max_length=254, verbose_name="consultation e-mail")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical custodian',
-                'verbose_name_plural': 'historical custodians',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical custodian",
+                "verbose_name_plural": "historical custodians",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalDataset',
+            name="HistoricalDataset",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.')], verbose_name='code')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('description_fr', models.TextField(blank=True, verbose_name='description (French)')),
-                ('description_en', models.TextField(blank=True, verbose_name='description (English)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='offered to requesters')),
-                ('disclosure_policy', models.CharField(choices=[('suppression', 'Cell suppression (threshold, dominance, p% and secondary suppression)'), ('suppress_then_round', 'Suppress small counts, then round to base 5'), ('random_rounding', 'Random rounding to base 5')], default='suppression', max_length=30, verbose_name='disclosure policy')),
-                ('threshold', models.PositiveSmallIntegerField(default=5, help_text='Counts from 1 to this value minus one are suppressed.', validators=[django.core.validators.MinValueValidator(2)], verbose_name='minimum cell count')),
-                ('publish_zeros', models.BooleanField(default=True, verbose_name='zeros are publishable')),
-                ('dominance_n', models.PositiveSmallIntegerField(default=2, verbose_name='dominance: n contributors')),
-                ('dominance_k', models.PositiveSmallIntegerField(default=85, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='dominance: k percent')),
-                ('p_percent', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='p% rule: p')),
-                ('protection_level', models.PositiveSmallIntegerField(blank=True, help_text="Minimum width of a suppressed cell's feasible interval; empty means the threshold.", null=True, verbose_name='protection level')),
-                ('rounding_base', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(2)], verbose_name='rounding base')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('custodian', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='stats_app.custodian')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        db_index=True,
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("description_fr", models.TextField(blank=True, verbose_name="description (French)")),
+                ("description_en", models.TextField(blank=True, verbose_name="description (English)")),
+                ("is_active", models.BooleanField(default=True, verbose_name="offered to requesters")),
+                (
+                    "disclosure_policy",
+                    models.CharField(
+                        choices=[
+                            ("suppression", "Cell suppression (threshold, dominance, p% and secondary suppression)"),
+                            ("suppress_then_round", "Suppress small counts, then round to base 5"),
+                            ("random_rounding", "Random rounding to base 5"),
+                        ],
+                        default="suppression",
+                        max_length=30,
+                        verbose_name="disclosure policy",
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Counts from 1 to this value minus one are suppressed.",
+                        validators=[django.core.validators.MinValueValidator(2)],
+                        verbose_name="minimum cell count",
+                    ),
+                ),
+                ("publish_zeros", models.BooleanField(default=True, verbose_name="zeros are publishable")),
+                ("dominance_n", models.PositiveSmallIntegerField(default=2, verbose_name="dominance: n contributors")),
+                (
+                    "dominance_k",
+                    models.PositiveSmallIntegerField(
+                        default=85,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="dominance: k percent",
+                    ),
+                ),
+                (
+                    "p_percent",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="p% rule: p",
+                    ),
+                ),
+                (
+                    "protection_level",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Minimum width of a suppressed cell's feasible interval; empty means the threshold.",
+                        null=True,
+                        verbose_name="protection level",
+                    ),
+                ),
+                (
+                    "rounding_base",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[django.core.validators.MinValueValidator(2)],
+                        verbose_name="rounding base",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "custodian",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="stats_app.custodian",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical dataset',
-                'verbose_name_plural': 'historical datasets',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical dataset",
+                "verbose_name_plural": "historical datasets",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalDataset_dimensions',
+            name="HistoricalDataset_dimensions",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('dataset', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='stats_app.dataset')),
-                ('dimension', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='stats_app.dimension')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='stats_app.historicaldataset')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="stats_app.dataset",
+                    ),
+                ),
+                (
+                    "dimension",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="stats_app.dimension",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="stats_app.historicaldataset",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalDataset_dimensions',
+                "verbose_name": "HistoricalDataset_dimensions",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalDimension',
+            name="HistoricalDimension",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(db_index=True, max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.'), stats_app.models.not_identifying], verbose_name='code')),
-                ('label_fr', models.CharField(max_length=200, verbose_name='label (French)')),
-                ('label_en', models.CharField(max_length=200, verbose_name='label (English)')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        db_index=True,
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            ),
+                            stats_app.models.not_identifying,
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("label_fr", models.CharField(max_length=200, verbose_name="label (French)")),
+                ("label_en", models.CharField(max_length=200, verbose_name="label (English)")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical dimension',
-                'verbose_name_plural': 'historical dimensions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical dimension",
+                "verbose_name_plural": "historical dimensions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalMeasure',
+            name="HistoricalMeasure",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.')], verbose_name='code')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('kind', models.CharField(choices=[('distinct_persons', 'Count of distinct persons'), ('events', 'Count of events'), ('amount', 'Sum of an amount')], max_length=20, verbose_name='kind')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('dataset', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='stats_app.dataset')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("distinct_persons", "Count of distinct persons"),
+                            ("events", "Count of events"),
+                            ("amount", "Sum of an amount"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="stats_app.dataset",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical measure',
-                'verbose_name_plural': 'historical measures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical measure",
+                "verbose_name_plural": "historical measures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, verbose_name='code')),
-                ('label_fr', models.CharField(max_length=200, verbose_name='label (French)')),
-                ('label_en', models.CharField(max_length=200, verbose_name='label (English)')),
-                ('order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('dimension', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='stats_app.dimension')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, verbose_name="code")),
+                ("label_fr", models.CharField(max_length=200, verbose_name="label (French)")),
+                ("label_en", models.CharField(max_length=200, verbose_name="label (English)")),
+                ("order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "dimension",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="categories", to="stats_app.dimension"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['dimension', 'order', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('dimension', 'code'), name='category_unique_code')],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["dimension", "order", "code"],
+                "constraints": [models.UniqueConstraint(fields=("dimension", "code"), name="category_unique_code")],
             },
             bases=(portal.i18n.BilingualNameMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, validators=[django.core.validators.RegexValidator('^[a-z][a-z0-9_]*$', 'Use lower-case letters, digits and underscores, starting with a letter.')], verbose_name='code')),
-                ('name_fr', models.CharField(max_length=200, verbose_name='name (French)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('kind', models.CharField(choices=[('distinct_persons', 'Count of distinct persons'), ('events', 'Count of events'), ('amount', 'Sum of an amount')], max_length=20, verbose_name='kind')),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measures', to='stats_app.dataset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z][a-z0-9_]*$",
+                                "Use lower-case letters, digits and underscores, starting with a letter.",
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name_fr", models.CharField(max_length=200, verbose_name="name (French)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("distinct_persons", "Count of distinct persons"),
+                            ("events", "Count of events"),
+                            ("amount", "Sum of an amount"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="measures", to="stats_app.dataset"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'measure',
-                'verbose_name_plural': 'measures',
-                'ordering': ['dataset', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('dataset', 'code'), name='measure_unique_code')],
+                "verbose_name": "measure",
+                "verbose_name_plural": "measures",
+                "ordering": ["dataset", "code"],
+                "constraints": [models.UniqueConstraint(fields=("dataset", "code"), name="measure_unique_code")],
             },
             bases=(portal.i18n.BilingualNameMixin, models.Model),
         ),

@@ -70,16 +70,28 @@ def test_acknowledgement_is_in_the_requesters_language(db, dataset):
 
 
 def test_references_are_sequential_within_a_year_and_restart_each_year(db, requester, dataset):
-    first = factories.make_request(requester=requester, dataset=dataset, now=datetime(2026, 12, 31, 12, tzinfo=MONTREAL))
-    second = factories.make_request(requester=requester, dataset=dataset, now=datetime(2026, 12, 31, 13, tzinfo=MONTREAL))
-    next_year = factories.make_request(requester=requester, dataset=dataset, now=datetime(2027, 1, 1, 9, tzinfo=MONTREAL))
+    first = factories.make_request(
+        requester=requester, dataset=dataset, now=datetime(2026, 12, 31, 12, tzinfo=MONTREAL)
+    )
+    second = factories.make_request(
+        requester=requester, dataset=dataset, now=datetime(2026, 12, 31, 13, tzinfo=MONTREAL)
+    )
+    next_year = factories.make_request(
+        requester=requester, dataset=dataset, now=datetime(2027, 1, 1, 9, tzinfo=MONTREAL)
+    )
 
-    assert [first.reference, second.reference, next_year.reference] == ["DA-2026-00001", "DA-2026-00002", "DA-2027-00001"]
+    assert [first.reference, second.reference, next_year.reference] == [
+        "DA-2026-00001",
+        "DA-2026-00002",
+        "DA-2027-00001",
+    ]
 
 
 def test_reference_year_is_the_local_year_of_receipt(db, requester, dataset):
     # 23:30 in Montréal on 31 December is already 1 January in UTC.
-    case = factories.make_request(requester=requester, dataset=dataset, now=datetime(2026, 12, 31, 23, 30, tzinfo=MONTREAL))
+    case = factories.make_request(
+        requester=requester, dataset=dataset, now=datetime(2026, 12, 31, 23, 30, tzinfo=MONTREAL)
+    )
 
     assert case.reference == "DA-2026-00001"
 

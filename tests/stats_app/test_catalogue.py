@@ -11,8 +11,16 @@ def test_demo_catalogue_offers_the_three_datasets(db):
     datasets = {dataset.code: dataset for dataset in Dataset.objects.select_related("custodian")}
 
     assert set(datasets) == {"medical_services", "prescription_drugs", "hospital_stays"}
-    assert set(datasets["medical_services"].measures.values_list("code", flat=True)) == {"services", "persons", "amount_paid"}
-    assert set(datasets["prescription_drugs"].measures.values_list("code", flat=True)) == {"claims", "persons", "amount_paid"}
+    assert set(datasets["medical_services"].measures.values_list("code", flat=True)) == {
+        "services",
+        "persons",
+        "amount_paid",
+    }
+    assert set(datasets["prescription_drugs"].measures.values_list("code", flat=True)) == {
+        "claims",
+        "persons",
+        "amount_paid",
+    }
     assert set(datasets["hospital_stays"].measures.values_list("code", flat=True)) == {"stays", "persons"}
     assert not datasets["medical_services"].needs_custodian_consent
     assert datasets["hospital_stays"].needs_custodian_consent
@@ -40,7 +48,10 @@ def test_an_identifying_attribute_cannot_become_a_dimension(db, code):
 
 def test_valid_specification_resolves_to_catalogue_rows(db):
     resolved = validate_specification(
-        dataset="medical_services", measure="persons", dimensions=["year", "region", "sex"], filters={"year": ["2023", "2022"]}
+        dataset="medical_services",
+        measure="persons",
+        dimensions=["year", "region", "sex"],
+        filters={"year": ["2023", "2022"]},
     )
 
     assert resolved.dataset.code == "medical_services"
@@ -55,14 +66,43 @@ def test_valid_specification_resolves_to_catalogue_rows(db):
         ({"dataset": "medical_services", "measure": "claims", "dimensions": []}, "measure"),
         ({"dataset": "medical_services", "measure": "persons", "dimensions": ["drug_class"]}, "dimensions"),
         ({"dataset": "medical_services", "measure": "persons", "dimensions": ["postal_code"]}, "dimensions"),
-        ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year", "region", "sex", "age_group", "specialty"]}, "dimensions"),
+        (
+            {
+                "dataset": "medical_services",
+                "measure": "persons",
+                "dimensions": ["year", "region", "sex", "age_group", "specialty"],
+            },
+            "dimensions",
+        ),
         ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year", "year"]}, "dimensions"),
         ({"dataset": "medical_services", "measure": "persons", "dimensions": "year"}, "dimensions"),
-        ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": {"year": []}}, "filters"),
-        ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": {"year": ["1890"]}}, "filters"),
-        ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": {"region": ["06"]}}, "filters"),
+        (
+            {"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": {"year": []}},
+            "filters",
+        ),
+        (
+            {
+                "dataset": "medical_services",
+                "measure": "persons",
+                "dimensions": ["year"],
+                "filters": {"year": ["1890"]},
+            },
+            "filters",
+        ),
+        (
+            {
+                "dataset": "medical_services",
+                "measure": "persons",
+                "dimensions": ["year"],
+                "filters": {"region": ["06"]},
+            },
+            "filters",
+        ),
         ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": ["year"]}, "filters"),
-        ({"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": {"year": "2022"}}, "filters"),
+        (
+            {"dataset": "medical_services", "measure": "persons", "dimensions": ["year"], "filters": {"year": "2022"}},
+            "filters",
+        ),
         ({"dataset": "medical_services", "measure": "persons", "dimensions": [{"sql": "nam"}]}, "dimensions"),
         ({"dataset": ["medical_services"], "measure": "persons", "dimensions": []}, "dataset"),
     ],

@@ -68,7 +68,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         with transaction.atomic():
-            users = {email: self._account(email, role, first, last, dict(extra)) for email, role, first, last, extra in DEMO_ACCOUNTS}
+            users = {
+                email: self._account(email, role, first, last, dict(extra))
+                for email, role, first, last, extra in DEMO_ACCOUNTS
+            }
             self._requests(users["demandeur@demo.example"])
         self._print_logins()
 
@@ -84,7 +87,10 @@ class Command(BaseCommand):
             user.save()
         user.groups.add(Group.objects.get(name=role.value))
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
-        if role != Role.REQUESTER and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        if (
+            role != Role.REQUESTER
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
             TOTP.activate(user, DEMO_TOTP_SECRET)
         return user
 
@@ -149,12 +155,10 @@ class Command(BaseCommand):
     def _print_logins(self) -> None:
         out = self.stdout
         out.write("")
-        out.write("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+        out.write(f"Demo accounts (password for all: {DEMO_PASSWORD})")
         for email, role, *_ in DEMO_ACCOUNTS:
             out.write(f"  {role.label:<16} {email}")
-        out.write("Staff accounts use TOTP: add this secret to an authenticator app: %s" % DEMO_TOTP_SECRET)
+        out.write(f"Staff accounts use TOTP: add this secret to an authenticator app: {DEMO_TOTP_SECRET}")
         if settings.DEBUG and settings.MFA_TOTP_INSECURE_BYPASS_CODE:
-            out.write(
-                "Demo only (DEBUG on): the code %s is also accepted instead of a TOTP code."
-                % settings.MFA_TOTP_INSECURE_BYPASS_CODE
-            )
+            code = settings.MFA_TOTP_INSECURE_BYPASS_CODE
+            out.write(f"Demo only (DEBUG on): the code {code} is also accepted instead of a TOTP code.")
