@@ -1,9 +1,16 @@
-"""allauth adaptations: new accounts are requesters, in the language they signed up in."""
+"""allauth adaptations.
+
+- New accounts are requesters, in the language they signed up in.
+- Staff cannot switch their second factor off (``MFA_ADAPTER``).
+"""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
 from django.utils.translation import get_language
 
+from portal.middleware import must_use_mfa
 from portal.roles import Role
 
 
@@ -12,7 +19,18 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().save_user(request, user, form, commit=False)
         language = (get_language() or "fr")[:2]
         user.language = language if language in ("fr", "en") else "fr"
+        # A public sign-up is a requester's, never a door to the admin.
+        user.is_staff = False
+        user.is_superuser = False
         if commit:
             user.save()
             user.groups.add(Group.objects.get(name=Role.REQUESTER))
         return user
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """Staff must keep their authenticator app; requesters may remove theirs."""
+        if authenticator.type == Authenticator.Type.TOTP and must_use_mfa(authenticator.user):
+            return False
+        return super().can_delete_authenticator(authenticator)

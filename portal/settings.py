@@ -139,6 +139,7 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env.str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", default="http" if DEBUG else "https")
 
+MFA_ADAPTER = "portal.adapters.MFAAdapter"  # staff may not switch TOTP off
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Portail d'accès aux données"
 # Only honoured by allauth while DEBUG is on: lets a demo log in as staff

@@ -1,0 +1,113 @@
+"""Cases in the admin: read only.
+
+A case changes only through ``requests_app.services`` (the workflow checks who
+may do what and records why), so the admin shows cases, their tables, their
+documents and their full history, and changes nothing: no add, no edit, no
+delete, no revert. The status is never a form field here.
+
+django-guardian's ``GuardedModelAdminMixin`` is deliberately not used: its
+object-permission editor would let staff hand out rights on a case around the
+assignment service; who holds rights is shown read-only instead.
+"""
+
+from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+from guardian.shortcuts import get_users_with_perms
+
+from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
+from requests_app.models import Attachment, DataRequest, TableSpecification
+
+SPECIFICATION_FIELDS = ("dataset", "measure", "dimensions", "filters", "created_at", "updated_at")
+# The stored file is not shown: downloads go through the portal's logged, permission-checked view.
+ATTACHMENT_FIELDS = ("kind", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
+
+
+class TableSpecificationInline(ReadOnlyInline):
+    model = TableSpecification
+    fields = SPECIFICATION_FIELDS
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = Attachment
+    fields = ATTACHMENT_FIELDS
+
+
+@admin.register(DataRequest)
+class DataRequestAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ("reference", "title", "requester", "organisation", "status", "received_at", "due_at")
+    list_filter = ("status", "requester_category", "legal_basis", "ethics_approval", "language")
+    search_fields = ("reference", "title", "organisation", "contact_name", "requester__email")
+    list_select_related = ("requester",)
+    date_hierarchy = "created_at"
+    inlines = [TableSpecificationInline, AttachmentInline]
+    fieldsets = (
+        (
+            _("Case"),
+            {
+                "fields": (
+                    "reference",
+                    "status",
+                    "requester",
+                    "language",
+                    "received_at",
+                    "due_at",
+                    "acknowledgement",
+                    "withdrawn_at",
+                    "withdrawal_reason",
+                    "created_at",
+                    "updated_at",
+                    "holders_of_rights",
+                )
+            },
+        ),
+        (_("Requester"), {"fields": ("contact_name", "organisation", "position", "phone", "requester_category")}),
+        (
+            _("Project"),
+            {
+                "fields": (
+                    "title",
+                    "purpose",
+                    "public_interest",
+                    "intended_publication",
+                    "use_starts_on",
+                    "use_ends_on",
+                    "legal_basis",
+                    "legal_basis_details",
+                    "ethics_approval",
+                    "ethics_reference",
+                )
+            },
+        ),
+        (_("Declarations"), {"fields": ("declares_no_reidentification", "declares_source_citation")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(field.name for field in self.model._meta.fields if field.name != "id"), "holders_of_rights"]
+
+    @admin.display(description=_("people holding rights on this case"))
+    def holders_of_rights(self, case: DataRequest) -> str:
+        holders = get_users_with_perms(case, attach_perms=True, with_group_users=False)
+        if not holders:
+            return "—"
+        return format_html_join(
+            "", "<div>{} — {}</div>", ((user.email, ", ".join(sorted(perms))) for user, perms in holders.items())
+        )
+
+
+@admin.register(TableSpecification)
+class TableSpecificationAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ("__str__", "request", "dataset", "measure", "created_at")
+    list_filter = ("dataset",)
+    search_fields = ("request__reference", "dataset__code", "measure__code")
+    list_select_related = ("request", "dataset", "measure")
+    fields = ("request", *SPECIFICATION_FIELDS)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ("original_name", "request", "kind", "size", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    search_fields = ("original_name", "request__reference", "sha256")
+    list_select_related = ("request", "uploaded_by")
+    fields = ("request", *ATTACHMENT_FIELDS)
