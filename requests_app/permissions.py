@@ -7,6 +7,7 @@ answers 404 (``Http404``), never a 403 that would confirm it exists.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from guardian.shortcuts import assign_perm, get_objects_for_user
 
@@ -21,10 +22,14 @@ REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datar
 
 
 def _has(user, perm: str, case: DataRequest) -> bool:
-    """A model-level (role) permission or an object permission on this case."""
+    """An object permission on this case, or a role permission on every *filed* case.
+
+    A draft is the requester's private work until it is submitted: roles that
+    read every case (lead, auditor) see it only once it is filed.
+    """
     if not (user and user.is_authenticated and user.is_active):
         return False
-    return user.has_perm(perm) or user.has_perm(perm, case)
+    return user.has_perm(perm, case) or (case.status != Status.DRAFT and user.has_perm(perm))
 
 
 def check(allowed: bool) -> None:
@@ -71,8 +76,11 @@ def user_can_withdraw(user, case: DataRequest) -> bool:
 
 
 def requests_visible_to(user):
-    """Every case ``user`` may view, filtered in SQL by guardian's direct FK table or a role permission."""
-    return get_objects_for_user(user, VIEW, klass=DataRequest, accept_global_perms=True, with_superuser=True)
+    """Every case ``user`` may view, filtered in SQL: guardian's direct FK table, or a role permission."""
+    own = get_objects_for_user(user, VIEW, klass=DataRequest, accept_global_perms=False, with_superuser=False)
+    if user.is_active and user.has_perm(VIEW):
+        return DataRequest.objects.filter(Q(pk__in=own.values("pk")) | ~Q(status=Status.DRAFT))
+    return own
 
 
 def get_request_for(user, pk) -> DataRequest:

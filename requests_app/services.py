@@ -216,9 +216,8 @@ def request_submit(*, case: DataRequest, actor, now: datetime | None = None) -> 
         locked.due_at = due_date(at)
         locked.acknowledgement = render_acknowledgement(locked)
 
-    return workflow.transition(
-        case=case, name="submit", actor=actor, reason=_("Submitted by the requester"), now=now, apply=stamp
-    )
+    # The audit event says it all; a free-text reason here would freeze one language in the history.
+    return workflow.transition(case=case, name="submit", actor=actor, reason="", now=now, apply=stamp)
 
 
 def request_withdraw(*, case: DataRequest, actor, reason: str, now: datetime | None = None) -> DataRequest:

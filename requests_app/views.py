@@ -1,9 +1,417 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""The requester's pages: their requests, the intake steps, submission and withdrawal.
 
-from requests_app import selectors
+Views are thin: each loads the case through ``permissions.get_request_for``
+(404 for a case that is not the user's), makes one service call, and turns the
+domain's exceptions into form errors or messages. No view writes a status.
+"""
+
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from requests_app import forms, permissions, selectors, services
+from requests_app.models import AttachmentKind, EthicsApproval
+from requests_app.workflow import TransitionError
+
+logger = logging.getLogger(__name__)
+
+#: Where each step's "Back" link and "Save and continue" lead.
+_PREVIOUS = dict(zip(forms.STEP_KEYS[1:], forms.STEP_KEYS[:-1], strict=True))
+_NEXT = dict(zip(forms.STEP_KEYS[:-1], forms.STEP_KEYS[1:], strict=True))
+
+
+def _step_url(case, step: str) -> str:
+    return reverse(f"requests_app:{step}", kwargs={"pk": case.pk})
+
+
+def editable_draft(view):
+    """Load the user's case and make sure it is still an editable draft.
+
+    A submitted request's step pages answer with its detail page and a message
+    (the requester followed an old link or a second tab); a case that is not
+    theirs is a 404 from ``get_request_for``.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, pk, **kwargs):
+        case = permissions.get_request_for(request.user, pk)
+        if not permissions.user_can_edit_draft(request.user, case):
+            if case.is_draft:
+                raise PermissionDenied
+            messages.info(request, _("This request was submitted: it can no longer be changed."))
+            return redirect("requests_app:detail", pk=case.pk)
+        return view(request, case, **kwargs)
+
+    return wrapper
+
+
+def _steps(case, current: str, problems: dict) -> list[dict]:
+    """The step indicator: each step, whether complete, and which one is shown.
+
+    Documents are optional, so that step shows as done once one is attached.
+    """
+
+    def done(key: str) -> bool:
+        if key in (current, "review") or key in problems:
+            return False
+        return case.attachments.exists() if key == "attachments" else True
+
+    return [
+        {
+            "key": key,
+            "title": title,
+            "number": number,
+            "url": _step_url(case, key),
+            "current": key == current,
+            "done": done(key),
+        }
+        for number, (key, title) in enumerate(forms.STEPS, start=1)
+    ]
+
+
+def _problem_list(case, problems: dict) -> list[dict]:
+    """What keeps the draft from being submitted, with the title and link of each step at fault."""
+    titles = dict(forms.STEPS)
+    return [
+        {"step": step, "title": titles[step], "url": _step_url(case, step), "messages": step_messages}
+        for step, step_messages in problems.items()
+    ]
+
+
+def _step_context(case, step: str, **extra) -> dict:
+    previous = _PREVIOUS.get(step)
+    problems = services.submission_problems(case)
+    return {
+        "case": case,
+        "step": step,
+        "step_title": dict(forms.STEPS)[step],
+        "steps": _steps(case, step, problems),
+        "problems": _problem_list(case, problems),
+        "back_url": _step_url(case, previous) if previous else reverse("requests_app:detail", kwargs={"pk": case.pk}),
+        **extra,
+    }
+
+
+def _after_save(request, case, step: str, *, finishing: bool):
+    messages.success(request, _("Your draft is saved."))
+    return redirect(_step_url(case, _NEXT[step] if finishing else step))
+
+
+# --- My requests --------------------------------------------------------------------
 
 
 @login_required
 def request_list(request):
     return render(request, "requests_app/list.html", {"cases": selectors.my_requests(request.user)})
+
+
+@login_required
+@require_POST
+def request_create(request):
+    case = services.request_create_draft(requester=request.user)
+    messages.success(request, _("Your draft is created. It is saved at every step."))
+    return redirect("requests_app:profile", pk=case.pk)
+
+
+@login_required
+def request_detail(request, pk: int):
+    case = permissions.get_request_for(request.user, pk)
+    user = request.user
+    return render(
+        request,
+        "requests_app/detail.html",
+        {
+            "case": case,
+            "specifications": selectors.specification_rows(case),
+            "attachments": case.attachments.all(),
+            "timeline": selectors.status_timeline(case),
+            "problems": _problem_list(case, services.submission_problems(case)) if case.is_draft else [],
+            "can_edit": permissions.user_can_edit_draft(user, case),
+            "can_delete": permissions.user_can_delete_draft(user, case),
+            "can_withdraw": permissions.user_can_withdraw(user, case),
+        },
+    )
+
+
+# --- Steps 1, 2 and 5: fields of the request -------------------------------------------
+
+
+@editable_draft
+@require_http_methods(["GET", "POST"])
+def step_edit(request, case, *, step: str):
+    form_class = forms.STEP_FORMS[step]
+    if request.method == "POST":
+        finishing = request.POST.get("action") == "continue"
+        form = form_class(request.POST, complete=finishing)
+        if form.is_valid():
+            try:
+                services.request_update_draft(case=case, actor=request.user, step=step, values=form.values())
+            except ValidationError as error:
+                form.add_domain_error(error)
+            else:
+                return _after_save(request, case, step, finishing=finishing)
+    else:
+        form = form_class(initial=form_class.initial_from(case))
+    return render(request, f"requests_app/step_{step}.html", _step_context(case, step, form=form))
+
+
+# --- Step 3: the data ----------------------------------------------------------------
+
+
+def _data_context(case, *, picker=None, form=None) -> dict:
+    return _step_context(
+        case,
+        "data",
+        specifications=selectors.specification_rows(case),
+        picker=picker if picker is not None else forms.DatasetPickForm(),
+        form=form if form is not None else forms.DataStepForm(case=case),
+        max_dimensions=settings.SPECIFICATION_MAX_DIMENSIONS,
+    )
+
+
+@editable_draft
+@require_http_methods(["GET", "POST"])
+def data_step(request, case):
+    if request.method == "POST":
+        finishing = request.POST.get("action") == "continue"
+        form = forms.DataStepForm(request.POST, case=case, complete=finishing)
+        if form.is_valid():
+            return _after_save(request, case, "data", finishing=finishing)
+        return render(request, "requests_app/step_data.html", _data_context(case, form=form))
+    return render(request, "requests_app/step_data.html", _data_context(case))
+
+
+def _specification_page(request, case, *, dataset, form, specification=None):
+    return render(
+        request,
+        "requests_app/specification_form.html",
+        _step_context(case, "data", dataset=dataset, form=form, specification=specification),
+    )
+
+
+def _specification_save(request, case, form, *, specification=None):
+    """The one domain call of the table pages; ``None`` when the form must be shown again."""
+    if not form.is_valid():
+        return None
+    try:
+        services.specification_save(
+            case=case,
+            actor=request.user,
+            dataset=form.dataset,
+            measure=form.cleaned_data["measure"],
+            dimensions=form.cleaned_data["dimensions"],
+            filters=form.cleaned_data["filters"],
+            specification=specification,
+        )
+    except ValidationError as error:
+        form.add_domain_error(error)
+        return None
+    messages.success(request, _("The table is saved with your draft."))
+    return redirect("requests_app:data", pk=case.pk)
+
+
+@editable_draft
+@require_http_methods(["GET", "POST"])
+def specification_new(request, case):
+    # The dataset comes from the picker (GET) and then from a hidden field (POST).
+    picker = forms.DatasetPickForm(request.POST if request.method == "POST" else request.GET)
+    if not picker.is_valid():
+        return render(request, "requests_app/step_data.html", _data_context(case, picker=picker))
+    dataset = picker.cleaned_data["dataset"]
+    if request.method == "POST":
+        form = forms.SpecificationForm(request.POST, dataset=dataset)
+        if response := _specification_save(request, case, form):
+            return response
+    else:
+        form = forms.SpecificationForm(dataset=dataset)
+    return _specification_page(request, case, dataset=dataset, form=form)
+
+
+@editable_draft
+@require_http_methods(["GET", "POST"])
+def specification_edit(request, case, *, specification_pk: int):
+    specification = get_object_or_404(case.specifications.select_related("dataset", "measure"), pk=specification_pk)
+    dataset = specification.dataset
+    if request.method == "POST":
+        form = forms.SpecificationForm(request.POST, dataset=dataset)
+        if response := _specification_save(request, case, form, specification=specification):
+            return response
+    else:
+        form = forms.SpecificationForm(dataset=dataset, initial=forms.SpecificationForm.initial_from(specification))
+    return _specification_page(request, case, dataset=dataset, form=form, specification=specification)
+
+
+@editable_draft
+@require_POST
+def specification_delete(request, case, *, specification_pk: int):
+    specification = get_object_or_404(case.specifications, pk=specification_pk)
+    try:
+        services.specification_delete(case=case, actor=request.user, specification=specification)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The table is removed from your draft."))
+    return redirect("requests_app:data", pk=case.pk)
+
+
+# --- Step 4: documents ----------------------------------------------------------------
+
+
+@editable_draft
+@require_http_methods(["GET", "POST"])
+def attachments_step(request, case):
+    if request.method == "POST":
+        action = request.POST.get("action")
+        form = forms.AttachmentForm(request.POST, request.FILES, file_required=action == "upload")
+        if form.is_valid():
+            uploaded = form.cleaned_data.get("file")
+            if not uploaded:
+                return _after_save(request, case, "attachments", finishing=action == "continue")
+            try:
+                services.attachment_add(
+                    case=case, actor=request.user, kind=form.cleaned_data["kind"], uploaded=uploaded
+                )
+            except ValidationError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("“%(name)s” is attached to your draft.") % {"name": uploaded.name})
+                if action == "continue":
+                    return redirect(_step_url(case, "declarations"))
+                return redirect(_step_url(case, "attachments"))
+    else:
+        form = forms.AttachmentForm()
+    return render(
+        request,
+        "requests_app/step_attachments.html",
+        _step_context(case, "attachments", form=form, attachments=case.attachments.all()),
+    )
+
+
+@editable_draft
+@require_POST
+def attachment_delete(request, case, *, attachment_pk: int):
+    attachment = get_object_or_404(case.attachments, pk=attachment_pk)
+    try:
+        services.attachment_delete(case=case, actor=request.user, attachment=attachment)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("“%(name)s” is removed from your draft.") % {"name": attachment.original_name})
+    return redirect("requests_app:attachments", pk=case.pk)
+
+
+@login_required
+@never_cache
+def attachment_download(request, pk: int, attachment_pk: int):
+    """A document of a case the user may see, as a download under its original name."""
+    case = permissions.get_request_for(request.user, pk)
+    attachment = get_object_or_404(case.attachments, pk=attachment_pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        logger.error("Attachment %s of case %s is missing from storage", attachment.pk, case.pk)
+        raise Http404 from None
+    logger.info("user=%s downloaded attachment=%s of case=%s", request.user.pk, attachment.pk, case.pk)
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Step 6: review and submission -------------------------------------------------------
+
+
+@editable_draft
+@require_GET
+def review(request, case):
+    return render(
+        request,
+        "requests_app/review.html",
+        _step_context(
+            case,
+            "review",
+            specifications=selectors.specification_rows(case),
+            attachments=case.attachments.all(),
+            # Not required to submit (the reference identifies the approval), but it speeds up the review.
+            suggest_ethics_letter=case.ethics_approval == EthicsApproval.OBTAINED
+            and not case.attachments.filter(kind=AttachmentKind.ETHICS_APPROVAL).exists(),
+        ),
+    )
+
+
+@editable_draft
+@require_POST
+def submit(request, case):
+    try:
+        case = services.request_submit(case=case, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("requests_app:review", pk=case.pk)
+    except (TransitionError, PermissionDenied) as error:
+        messages.error(request, str(error) or _("This request can no longer be submitted."))
+        return redirect("requests_app:detail", pk=case.pk)
+    return redirect("requests_app:acknowledgement", pk=case.pk)
+
+
+@login_required
+def acknowledgement(request, pk: int):
+    case = permissions.get_request_for(request.user, pk)
+    if case.is_draft:
+        return redirect("requests_app:review", pk=case.pk)
+    return render(request, "requests_app/acknowledgement.html", {"case": case})
+
+
+# --- Deleting a draft, withdrawing a request ---------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_delete(request, pk: int):
+    case = permissions.get_request_for(request.user, pk)
+    if not permissions.user_can_delete_draft(request.user, case):
+        if case.is_draft:
+            raise PermissionDenied
+        messages.info(request, _("Only a draft can be deleted. A submitted request can be withdrawn."))
+        return redirect("requests_app:detail", pk=case.pk)
+    if request.method == "POST":
+        services.request_delete_draft(case=case, actor=request.user)
+        messages.success(request, _("The draft is deleted."))
+        return redirect("requests_app:list")
+    return render(request, "requests_app/delete_confirm.html", {"case": case})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_withdraw(request, pk: int):
+    case = permissions.get_request_for(request.user, pk)
+    if not permissions.user_can_withdraw(request.user, case):
+        messages.info(request, _("This request cannot be withdrawn in its current state."))
+        return redirect("requests_app:detail", pk=case.pk)
+    if request.method == "POST":
+        form = forms.WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                services.request_withdraw(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                form.add_domain_error(error)
+            except (TransitionError, PermissionDenied) as error:
+                messages.error(request, str(error) or _("This request cannot be withdrawn in its current state."))
+                return redirect("requests_app:detail", pk=case.pk)
+            else:
+                messages.success(request, _("Your request is withdrawn."))
+                return redirect("requests_app:detail", pk=case.pk)
+    else:
+        form = forms.WithdrawForm()
+    return render(request, "requests_app/withdraw.html", {"case": case, "form": form})

@@ -1,4 +1,8 @@
+import importlib
+
 import pytest
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.test import Client
 
 from portal.roles import Role
@@ -38,3 +42,18 @@ def requester_client(requester) -> Client:
     client = Client()
     client.force_login(requester)
     return client
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Roles and catalogue for transactional tests.
+
+    Their database is flushed between tests, which removes what the data
+    migrations loaded; this loads it again through the same code.
+    """
+    from stats_app import catalogue_data
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    importlib.import_module("portal.migrations.0003_roles").grant_roles(apps)
+    catalogue_data.load(apps)

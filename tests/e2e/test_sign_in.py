@@ -6,7 +6,7 @@ from portal.roles import Role
 from tests import factories
 from tests.e2e.conftest import screenshot
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("reference_data")]
 
 
 def test_requester_signs_in_and_reaches_my_requests(live_server, page):

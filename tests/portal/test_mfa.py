@@ -161,7 +161,7 @@ def test_requester_is_not_asked_to_enrol():
 
 
 def test_staff_enrols_totp_after_login_and_returns_where_they_were_going():
-    checker = factories.make_user(role=Role.OUTPUT_CHECKER, mfa=False)
+    checker = factories.make_user(role=Role.OUTPUT_CHECKER, mfa=False, language="en")
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     password_login(client, checker)
     assert is_authenticated(client)

@@ -50,7 +50,8 @@ def test_statutory_delay_is_a_setting(db, settings, requester, dataset):
     assert case.due_at == received + timedelta(days=30)
 
 
-def test_acknowledgement_states_delay_extension_deemed_refusal_and_review(db, requester, dataset):
+def test_acknowledgement_states_delay_extension_deemed_refusal_and_review(db, dataset):
+    requester = factories.make_user(language="en")
     case = factories.make_request(requester=requester, dataset=dataset, status=Status.RECEIVED)
 
     text = DataRequest.objects.get(pk=case.pk).acknowledgement
@@ -65,8 +66,10 @@ def test_acknowledgement_is_in_the_requesters_language(db, dataset):
     francophone = factories.make_user(language="fr")
     case = factories.make_request(requester=francophone, dataset=dataset, status=Status.RECEIVED)
 
-    assert "Commission d'accès à l'information" in case.acknowledgement
     assert case.language == "fr"
+    assert "Avis de réception" in case.acknowledgement or "accusé de réception" in case.acknowledgement.lower()
+    assert "Commission d'accès à l'information" in case.acknowledgement
+    assert "deemed to have refused" not in case.acknowledgement
 
 
 def test_references_are_sequential_within_a_year_and_restart_each_year(db, requester, dataset):
@@ -182,8 +185,7 @@ def test_status_cannot_be_forged_past_the_constraints(db, requester, dataset):
         DataRequest.objects.filter(pk=case.pk).update(status=Status.RECEIVED)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_references_stay_unique_when_twenty_submissions_race():
+def test_references_stay_unique_when_twenty_submissions_race(reference_data):
     dataset = factories.make_catalogue()
     drafts = [factories.make_request(dataset=dataset, status=Status.DRAFT) for _ in range(20)]
     barrier = threading.Barrier(len(drafts))
@@ -208,3 +210,17 @@ def test_references_stay_unique_when_twenty_submissions_race():
     references = sorted(DataRequest.objects.values_list("reference", flat=True))
     year = references[0][3:7]
     assert references == [f"DA-{year}-{number:05d}" for number in range(1, 21)]
+
+
+def test_roles_that_read_every_case_do_not_see_drafts(db, requester, dataset):
+    from portal.roles import Role
+    from requests_app.permissions import requests_visible_to, user_can_view_request
+
+    draft = factories.make_request(requester=requester, dataset=dataset, status=Status.DRAFT)
+    filed = factories.make_request(requester=requester, dataset=dataset, status=Status.RECEIVED)
+    auditor = factories.make_user(role=Role.AUDITOR)
+
+    assert list(requests_visible_to(auditor)) == [filed]
+    assert not user_can_view_request(auditor, draft)
+    assert user_can_view_request(auditor, filed)
+    assert set(requests_visible_to(requester)) == {draft, filed}
