@@ -11,9 +11,10 @@ from tests import factories
 
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
-    """Each test stores attachments in its own folder."""
+    """Each test stores attachments in its own folder; pages need no collected static manifest."""
     settings.STORAGES = {
         **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         "default": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": tmp_path / "private", "base_url": None},

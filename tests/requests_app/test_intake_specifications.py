@@ -6,8 +6,7 @@ from django.test import Client
 from requests_app.models import Status, TableSpecification
 from stats_app.models import Dimension, Measure
 from tests import factories
-from tests.requests_app.test_intake_flow import (  # noqa: F401  (the fixture is used by every test)
-    _pages_render_in_english,
+from tests.requests_app.pages import (
     assert_checked,
     client_for,
     complete_draft,

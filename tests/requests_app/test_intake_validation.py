@@ -4,8 +4,7 @@ import pytest
 
 from requests_app.models import DataRequest, EthicsApproval, LegalBasis, RequesterCategory
 from tests import factories
-from tests.requests_app.test_intake_flow import (  # noqa: F401  (the fixture is used by every test)
-    _pages_render_in_english,
+from tests.requests_app.pages import (
     assert_checked,
     assert_kept,
     field_error,

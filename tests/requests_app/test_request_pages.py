@@ -7,8 +7,7 @@ import pytest
 from requests_app import services
 from requests_app.models import DataRequest, Status
 from tests import factories
-from tests.requests_app.test_intake_flow import (  # noqa: F401  (the fixture is used by every test)
-    _pages_render_in_english,
+from tests.requests_app.pages import (
     client_for,
     complete_draft,
     field_error,
