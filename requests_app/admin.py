@@ -17,6 +17,7 @@ from guardian.shortcuts import get_users_with_perms
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from requests_app.models import Attachment, DataRequest, TableSpecification
+from requests_app.services import STEP_FIELDS
 
 SPECIFICATION_FIELDS = ("dataset", "measure", "dimensions", "filters", "created_at", "updated_at")
 # The stored file is not shown: downloads go through the portal's logged, permission-checked view.
@@ -61,25 +62,9 @@ class DataRequestAdmin(ReadOnlyAdminMixin, HistoryAdmin):
                 )
             },
         ),
-        (_("Requester"), {"fields": ("contact_name", "organisation", "position", "phone", "requester_category")}),
-        (
-            _("Project"),
-            {
-                "fields": (
-                    "title",
-                    "purpose",
-                    "public_interest",
-                    "intended_publication",
-                    "use_starts_on",
-                    "use_ends_on",
-                    "legal_basis",
-                    "legal_basis_details",
-                    "ethics_approval",
-                    "ethics_reference",
-                )
-            },
-        ),
-        (_("Declarations"), {"fields": ("declares_no_reidentification", "declares_source_citation")}),
+        (_("Requester"), {"fields": STEP_FIELDS["profile"]}),
+        (_("Project"), {"fields": STEP_FIELDS["project"]}),
+        (_("Declarations"), {"fields": STEP_FIELDS["declarations"]}),
     )
 
     def get_readonly_fields(self, request, obj=None):
