@@ -89,6 +89,3 @@ def get_request_for(user, pk) -> DataRequest:
     if case is None:
         raise Http404
     return case
-
-
-__all__ = ["PermissionDenied"]

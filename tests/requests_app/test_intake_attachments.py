@@ -20,11 +20,6 @@ from tests.requests_app.pages import (
 )
 
 
-@pytest.fixture
-def case(requester_client):
-    return new_draft(requester_client)
-
-
 def upload(client, case, uploaded, *, kind="protocol", action="upload"):
     return client.post(url("attachments", case), {"kind": kind, "file": uploaded, "action": action})
 

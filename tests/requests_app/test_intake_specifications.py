@@ -19,11 +19,6 @@ from tests.requests_app.pages import (
 
 
 @pytest.fixture
-def case(requester_client):
-    return new_draft(requester_client)
-
-
-@pytest.fixture
 def dims(dataset) -> list[str]:
     """The dataset's dimension codes, in the order the form shows them: age, region, sex, specialty, year."""
     return factories.dimension_codes(dataset)

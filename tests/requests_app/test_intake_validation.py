@@ -8,18 +8,12 @@ from tests.requests_app.pages import (
     assert_checked,
     assert_kept,
     field_error,
-    new_draft,
     profile_post,
     project_post,
     summary_links,
     text,
     url,
 )
-
-
-@pytest.fixture
-def case(requester_client) -> DataRequest:
-    return new_draft(requester_client)
 
 
 def saved(case) -> DataRequest:
