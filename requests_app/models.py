@@ -99,6 +99,21 @@ class DataRequest(models.Model):
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, editable=False)
     acknowledgement = models.TextField(_("acknowledgement of receipt"), blank=True, editable=False)
 
+    # Access Act s. 47, last paragraph: one extension, with written notice, before the first delay expires.
+    extension_days = models.PositiveSmallIntegerField(_("extension (days)"), default=0, editable=False)
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True, editable=False)
+    extension_notice = models.TextField(_("notice of extension"), blank=True, editable=False)
+
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("assigned officer"),
+        editable=False,
+    )
+
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True, editable=False)
 
@@ -111,7 +126,12 @@ class DataRequest(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("data-access request")
         verbose_name_plural = _("data-access requests")
-        indexes = [models.Index(fields=["requester", "-created_at"]), models.Index(fields=["status", "due_at"])]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"]),
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["assigned_to", "status"]),
+        ]
+        permissions = [("assign_datarequest", _("Can assign a request to an officer"))]
         constraints = [
             models.CheckConstraint(
                 name="request_draft_has_no_reference_or_clock",
@@ -123,6 +143,11 @@ class DataRequest(models.Model):
             models.CheckConstraint(
                 name="request_submitted_has_declarations",
                 condition=Q(status="draft") | Q(declares_no_reidentification=True, declares_source_citation=True),
+            ),
+            models.CheckConstraint(
+                name="request_extension_fields_paired",
+                condition=Q(extension_days=0, extended_at__isnull=True, extension_notice="")
+                | (Q(extension_days__gt=0, extended_at__isnull=False) & ~Q(extension_notice="")),
             ),
             models.CheckConstraint(
                 name="request_withdrawal_fields_paired",
@@ -137,6 +162,39 @@ class DataRequest(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == Status.DRAFT
+
+
+class Clarification(models.Model):
+    """A question put to the requester. While it waits for an answer, the statutory clock stops."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="clarifications")
+    question = models.TextField(_("question"))
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(_("asked at"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        verbose_name = _("clarification")
+        verbose_name_plural = _("clarifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"], condition=Q(answered_at__isnull=True), name="clarification_one_open_per_request"
+            ),
+            models.CheckConstraint(
+                name="clarification_answer_paired",
+                condition=Q(answered_at__isnull=True, answer="") | (Q(answered_at__isnull=False) & ~Q(answer="")),
+            ),
+            models.CheckConstraint(
+                name="clarification_answered_after_asked",
+                condition=Q(answered_at__isnull=True) | Q(answered_at__gte=models.F("asked_at")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} – {self.asked_at:%Y-%m-%d}"
 
 
 class DataRequestUserObjectPermission(UserObjectPermissionBase):

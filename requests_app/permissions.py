@@ -9,16 +9,22 @@ answers 404 (``Http404``), never a 403 that would confirm it exists.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
-from guardian.shortcuts import assign_perm, get_objects_for_user
+from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
+from portal.roles import Role
 from requests_app.models import DataRequest, Status
 
+ASSIGN = "requests_app.assign_datarequest"
 VIEW = "requests_app.view_datarequest"
 CHANGE = "requests_app.change_datarequest"
 DELETE = "requests_app.delete_datarequest"
 
 #: What a requester holds on their own case.
 REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datarequest")
+#: What the assigned officer holds on the case, for as long as it is theirs.
+OFFICER_PERMISSIONS = ("view_datarequest", "change_datarequest")
+#: The roles a case can be assigned to.
+ASSIGNABLE_ROLES = (Role.PRIVACY_OFFICER, Role.ACCESS_LEAD)
 
 
 def _has(user, perm: str, case: DataRequest) -> bool:
@@ -40,6 +46,33 @@ def check(allowed: bool) -> None:
 def grant_requester_permissions(*, user, case: DataRequest) -> None:
     for codename in REQUESTER_PERMISSIONS:
         assign_perm(codename, user, case)
+
+
+def grant_officer_permissions(*, officer, case: DataRequest, previous=None) -> None:
+    """Assignment: the new officer gets the case; the previous one loses it."""
+    if previous is not None and previous != officer:
+        for codename in OFFICER_PERMISSIONS:
+            remove_perm(codename, previous, case)
+    for codename in OFFICER_PERMISSIONS:
+        assign_perm(codename, officer, case)
+
+
+def user_can_be_assigned(user) -> bool:
+    return user.is_active and any(user.has_role(role) for role in ASSIGNABLE_ROLES)
+
+
+def user_can_assign(user, case: DataRequest) -> bool:
+    """The access lead assigns and reassigns filed cases."""
+    return case.status != Status.DRAFT and user.is_active and user.has_perm(ASSIGN)
+
+
+def user_works_case(user, case: DataRequest) -> bool:
+    """The assigned officer, or a lead (who may do everything an officer may, on every case)."""
+    if case.status == Status.DRAFT or not (user.is_authenticated and user.is_active):
+        return False
+    if user.has_perm(CHANGE) and user.has_perm(ASSIGN):
+        return True
+    return case.assigned_to_id == user.pk and user.has_perm(CHANGE, case)
 
 
 def user_can_view_request(user, case: DataRequest) -> bool:

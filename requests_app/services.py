@@ -4,7 +4,7 @@ Every service is a keyword-only function wrapped in a transaction; each save
 records who made the change and why in the case's history.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,9 +13,16 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from requests_app import permissions, workflow
+from requests_app import clock, permissions, workflow
 from requests_app.attachments import check_uploaded_file
-from requests_app.models import Attachment, DataRequest, ReferenceSequence, TableSpecification
+from requests_app.models import (
+    Attachment,
+    Clarification,
+    DataRequest,
+    ReferenceSequence,
+    Status,
+    TableSpecification,
+)
 from stats_app.catalogue import validate_specification
 
 #: The fields each intake step writes, in the order of the form.
@@ -184,12 +191,6 @@ def next_reference(*, year: int) -> str:
     return f"DA-{year}-{sequence.last_number:05d}"
 
 
-def due_date(received_at: datetime) -> datetime:
-    """Access Act s. 47: received + the statutory delay, in calendar days, local time."""
-    local = timezone.localtime(received_at)
-    return local + timedelta(days=settings.STATUTORY_DELAY_DAYS)
-
-
 def render_acknowledgement(case: DataRequest) -> str:
     """The written notice of receipt (Access Act s. 46), in the requester's language."""
     with translation.override(case.language):
@@ -213,7 +214,7 @@ def request_submit(*, case: DataRequest, actor, now: datetime | None = None) -> 
     def stamp(locked: DataRequest, at: datetime) -> None:
         locked.reference = next_reference(year=timezone.localtime(at).year)
         locked.received_at = at
-        locked.due_at = due_date(at)
+        locked.due_at = clock.due_at(received_at=at)
         locked.acknowledgement = render_acknowledgement(locked)
 
     # The audit event says it all; a free-text reason here would freeze one language in the history.
@@ -231,3 +232,82 @@ def request_withdraw(*, case: DataRequest, actor, reason: str, now: datetime | N
         locked.withdrawal_reason = reason
 
     return workflow.transition(case=case, name="withdraw", actor=actor, reason=reason, now=now, apply=record)
+
+
+# --- Assignment, clarifications and the delay ---------------------------------
+
+
+def case_assign(*, case: DataRequest, actor, officer, seen_status: str | None = None, now: datetime | None = None):
+    """The lead gives the case to ``officer``: their object permissions follow, the previous officer's go.
+
+    ``seen_status`` is the status the lead saw; a first assignment of a
+    received case starts the review, later ones only change the officer.
+    """
+    if not permissions.user_can_be_assigned(officer):
+        raise ValidationError({"officer": _("Choose a privacy officer or an access lead.")})
+    seen_status = seen_status or case.status
+    name = "assign" if seen_status == Status.RECEIVED else "reassign"
+
+    def give(locked: DataRequest, at: datetime) -> None:
+        permissions.grant_officer_permissions(officer=officer, case=locked, previous=locked.assigned_to)
+        locked.assigned_to = officer
+
+    return workflow.transition(
+        case=case,
+        name=name,
+        actor=actor,
+        reason=officer.email,
+        now=now,
+        expected_status=seen_status,
+        apply=give,
+    )
+
+
+def clarification_ask(*, case: DataRequest, actor, question: str, now: datetime | None = None) -> Clarification:
+    """Ask the requester a question; the statutory clock stops until they answer."""
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": _("Write the question to ask the requester.")})
+    asked = {}
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        clarification = Clarification(request=locked, question=question, asked_by=actor, asked_at=at)
+        _save(clarification, actor=actor, reason="clarification.asked")
+        asked["clarification"] = clarification
+
+    workflow.transition(case=case, name="ask_clarification", actor=actor, reason="", now=now, apply=record)
+    return asked["clarification"]
+
+
+def clarification_answer(*, case: DataRequest, actor, answer: str, now: datetime | None = None) -> DataRequest:
+    """The requester answers; the days spent waiting are added back to the due date."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": _("Write your answer.")})
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        clarification = Clarification.objects.select_for_update().get(request=locked, answered_at__isnull=True)
+        clarification.answer = answer
+        clarification.answered_at = at
+        _save(clarification, actor=actor, reason="clarification.answered")
+        locked.due_at = clock.explain(locked).due_at
+
+    return workflow.transition(case=case, name="answer_clarification", actor=actor, reason="", now=now, apply=record)
+
+
+def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: datetime | None = None) -> DataRequest:
+    """Extend the delay once (Access Act s. 47), with the written notice kept on the case."""
+    notice = (notice or "").strip()
+    if not notice:
+        raise ValidationError({"notice": _("Write the notice that tells the requester why the delay is extended.")})
+
+    def extend(locked: DataRequest, at: datetime) -> None:
+        refusal = clock.extension_refusal(locked, days=days, now=at)
+        if refusal:
+            raise ValidationError({"days": refusal})
+        locked.extension_days = days
+        locked.extended_at = at
+        locked.extension_notice = notice
+        locked.due_at = clock.explain(locked).due_at
+
+    return workflow.transition(case=case, name="extend", actor=actor, reason=notice, now=now, apply=extend)

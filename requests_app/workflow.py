@@ -35,9 +35,11 @@ class ConcurrentChangeError(TransitionError):
 
 @dataclass(frozen=True)
 class Transition:
+    """One allowed move. ``target`` ``None`` records an action that keeps the status (reassign, extend)."""
+
     name: str
     sources: frozenset[Status]
-    target: Status
+    target: Status | None
     may_fire: Callable[..., bool]
     audit_event: str
     notification: str | None = None
@@ -55,6 +57,51 @@ TRANSITIONS: dict[str, Transition] = {
             audit_event="request.submitted",
             notification="request_received",
             label=_("Submit"),
+        ),
+        Transition(
+            name="assign",
+            sources=frozenset({Status.RECEIVED}),
+            target=Status.UNDER_REVIEW,
+            may_fire=permissions.user_can_assign,
+            audit_event="request.assigned",
+            notification="request_assigned",
+            label=_("Assign"),
+        ),
+        Transition(
+            name="reassign",
+            sources=frozenset({Status.UNDER_REVIEW, Status.AWAITING_REQUESTER, Status.DECISION_PROPOSED}),
+            target=None,
+            may_fire=permissions.user_can_assign,
+            audit_event="request.reassigned",
+            notification="request_assigned",
+            label=_("Reassign"),
+        ),
+        Transition(
+            name="ask_clarification",
+            sources=frozenset({Status.UNDER_REVIEW}),
+            target=Status.AWAITING_REQUESTER,
+            may_fire=permissions.user_works_case,
+            audit_event="clarification.asked",
+            notification="clarification_asked",
+            label=_("Ask the requester"),
+        ),
+        Transition(
+            name="answer_clarification",
+            sources=frozenset({Status.AWAITING_REQUESTER}),
+            target=Status.UNDER_REVIEW,
+            may_fire=permissions.user_is_requester_of,
+            audit_event="clarification.answered",
+            notification="clarification_answered",
+            label=_("Answer"),
+        ),
+        Transition(
+            name="extend",
+            sources=frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.AWAITING_REQUESTER}),
+            target=None,
+            may_fire=permissions.user_works_case,
+            audit_event="request.extended",
+            notification="delay_extended",
+            label=_("Extend the delay"),
         ),
         Transition(
             name="withdraw",
@@ -103,7 +150,8 @@ def transition(
         permissions.check(spec.may_fire(actor, locked))
         if apply is not None:
             apply(locked, now)
-        locked.status = spec.target
+        if spec.target is not None:
+            locked.status = spec.target
         locked._history_user = actor
         locked._change_reason = f"{spec.audit_event}: {reason}" if reason else spec.audit_event
         locked.save()
@@ -115,5 +163,5 @@ def mermaid_diagram() -> str:
     lines = ["stateDiagram-v2", "    [*] --> draft"]
     for spec in TRANSITIONS.values():
         for source in sorted(spec.sources):
-            lines.append(f"    {source} --> {spec.target}: {spec.name}")
+            lines.append(f"    {source} --> {spec.target or source}: {spec.name}")
     return "\n".join(lines)

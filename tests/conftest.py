@@ -56,5 +56,6 @@ def reference_data(transactional_db):
 
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
-    importlib.import_module("portal.migrations.0003_roles").grant_roles(apps)
+    for migration in ("0003_roles", "0004_roles_assignment_clock"):
+        importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)

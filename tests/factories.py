@@ -95,9 +95,19 @@ def pdf_file(name: str = "protocol.pdf", size: int = 2048) -> SimpleUploadedFile
 
 
 def make_request(
-    *, requester: User | None = None, status: Status = Status.RECEIVED, dataset: Dataset | None = None, now=None
+    *,
+    requester: User | None = None,
+    status: Status = Status.RECEIVED,
+    dataset: Dataset | None = None,
+    now=None,
+    officer: User | None = None,
 ) -> DataRequest:
-    """A complete request in ``status`` (``draft``, ``received`` or ``withdrawn``), built through the services."""
+    """A complete request in ``status``, built through the services.
+
+    Reaches ``draft``, ``received``, ``withdrawn``, ``under_review`` and
+    ``awaiting_requester``; for the last two a lead assigns ``officer`` (made
+    when not given) and the officer asks a question.
+    """
     requester = requester or make_user()
     dataset = dataset or make_catalogue()
     case = services.request_create_draft(requester=requester)
@@ -121,4 +131,12 @@ def make_request(
         return case
     if status == Status.WITHDRAWN:
         return services.request_withdraw(case=case, actor=requester, reason="No longer needed", now=now)
+    if status in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
+        officer = officer or make_user(role=Role.PRIVACY_OFFICER)
+        lead = make_user(role=Role.ACCESS_LEAD)
+        case = services.case_assign(case=case, actor=lead, officer=officer, now=now)
+        if status == Status.AWAITING_REQUESTER:
+            services.clarification_ask(case=case, actor=officer, question="Which years do you need?", now=now)
+            case.refresh_from_db()
+        return case
     raise ValueError(f"make_request cannot reach {status} yet")

@@ -35,12 +35,16 @@ ROLE_PERMISSIONS = {
 }
 
 
-def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; the roles need them now.
+def create_permissions_now(apps):
+    """Permissions are normally created after all migrations; the roles need them now."""
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
+
+
+def create_roles(apps, schema_editor):
+    create_permissions_now(apps)
     grant_roles(apps)
 
 

@@ -1,0 +1,106 @@
+"""The statutory clock (Access Act s. 47): one place computes and explains the due date.
+
+    due = received + STATUTORY_DELAY_DAYS + days paused + days of extension
+
+Days are calendar days in the agency's time zone (America/Montreal), so a
+due date keeps its wall-clock time across a change of daylight-saving time.
+A pause is the time a clarification waits for the requester: counted as the
+number of calendar days between the question and the answer, added back when
+the requester answers. While a clarification is open the clock is stopped, so
+the case cannot be overdue.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from requests_app.models import Clarification, DataRequest, Status
+from requests_app.workflow import OPEN_STATES as UNDECIDED_STATES
+
+
+def local_date(moment: datetime) -> date:
+    return timezone.localtime(moment).date()
+
+
+def pause_days(asked_at: datetime, answered_at: datetime) -> int:
+    """Calendar days a clarification stopped the clock (0 when answered the same day)."""
+    return (local_date(answered_at) - local_date(asked_at)).days
+
+
+def due_at(*, received_at: datetime, paused_days: int = 0, extension_days: int = 0) -> datetime:
+    days = settings.STATUTORY_DELAY_DAYS + paused_days + extension_days
+    return timezone.localtime(received_at) + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class Pause:
+    asked_at: datetime
+    answered_at: datetime | None
+    days: int
+
+
+@dataclass(frozen=True)
+class ClockExplanation:
+    """Everything the case page needs to explain its due date."""
+
+    received_at: datetime
+    delay_days: int
+    pauses: tuple[Pause, ...]
+    extension_days: int
+    extended_at: datetime | None
+    due_at: datetime
+    is_paused: bool
+
+    @property
+    def paused_days(self) -> int:
+        return sum(pause.days for pause in self.pauses)
+
+    @property
+    def first_due_at(self) -> datetime:
+        """The due date before any extension: the limit for asking one."""
+        return due_at(received_at=self.received_at, paused_days=self.paused_days)
+
+
+def explain(case: DataRequest, clarifications=None) -> ClockExplanation:
+    """The due date of a filed case, step by step. ``clarifications`` may be given to save a query."""
+    if clarifications is None:
+        clarifications = Clarification.objects.filter(request=case).order_by("asked_at", "pk")
+    pauses = tuple(
+        Pause(
+            asked_at=item.asked_at,
+            answered_at=item.answered_at,
+            days=pause_days(item.asked_at, item.answered_at) if item.answered_at else 0,
+        )
+        for item in clarifications
+    )
+    paused = sum(pause.days for pause in pauses)
+    return ClockExplanation(
+        received_at=case.received_at,
+        delay_days=settings.STATUTORY_DELAY_DAYS,
+        pauses=pauses,
+        extension_days=case.extension_days,
+        extended_at=case.extended_at,
+        due_at=due_at(received_at=case.received_at, paused_days=paused, extension_days=case.extension_days),
+        is_paused=any(pause.answered_at is None for pause in pauses),
+    )
+
+
+def is_overdue(case: DataRequest, *, now: datetime | None = None) -> bool:
+    """Past its due date with no decision and the clock running: a deemed refusal (Access Act s. 52)."""
+    now = now or timezone.now()
+    return case.status in UNDECIDED_STATES and case.status != Status.AWAITING_REQUESTER and now > case.due_at
+
+
+def extension_refusal(case: DataRequest, *, days: int, now: datetime) -> str | None:
+    """Why an extension of ``days`` cannot be granted now, or ``None`` when it can."""
+    from django.utils.translation import gettext as _
+
+    if case.extension_days:
+        return _("The delay was already extended once; the Act allows only one extension.")
+    if not 1 <= days <= settings.EXTENSION_DAYS:
+        return _("An extension is from 1 to %(max)d days.") % {"max": settings.EXTENSION_DAYS}
+    if now >= case.due_at:
+        return _("The first delay has expired: an extension must be notified before the due date.")
+    return None
