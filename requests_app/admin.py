@@ -16,7 +16,18 @@ from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_users_with_perms
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
-from requests_app.models import Attachment, DataRequest, TableSpecification
+from requests_app.models import (
+    Attachment,
+    Clarification,
+    Consultation,
+    CriterionAssessment,
+    DataRequest,
+    Decision,
+    LegalCriterion,
+    LegalProvision,
+    Message,
+    TableSpecification,
+)
 from requests_app.services import STEP_FIELDS
 
 SPECIFICATION_FIELDS = ("dataset", "measure", "dimensions", "filters", "created_at", "updated_at")
@@ -96,3 +107,32 @@ class AttachmentAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     search_fields = ("original_name", "request__reference", "sha256")
     list_select_related = ("request", "uploaded_by")
     fields = ("request", *ATTACHMENT_FIELDS)
+
+
+# --- The Act, as data: editable by the access lead, with history ---------------------
+
+
+@admin.register(LegalProvision)
+class LegalProvisionAdmin(HistoryAdmin):
+    list_display = ("code", "act", "section", "is_active")
+    list_filter = ("act", "is_active")
+    search_fields = ("code", "section", "summary_fr", "summary_en")
+
+
+@admin.register(LegalCriterion)
+class LegalCriterionAdmin(HistoryAdmin):
+    list_display = ("code", "order", "mandatory", "provision", "only_for_external_data", "is_active")
+    list_filter = ("mandatory", "is_active", "only_for_external_data")
+    list_editable = ("order",)
+    search_fields = ("code", "text_fr", "text_en")
+    filter_horizontal = ("datasets",)
+    list_select_related = ("provision",)
+
+
+# --- Review records: read only, changed through the services ----------------------------
+
+
+@admin.register(Clarification, CriterionAssessment, Consultation, Decision, Message)
+class ReviewRecordAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    list_display = ("__str__",)
+    search_fields = ("request__reference",)

@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -131,7 +131,10 @@ class DataRequest(models.Model):
             models.Index(fields=["status", "due_at"]),
             models.Index(fields=["assigned_to", "status"]),
         ]
-        permissions = [("assign_datarequest", _("Can assign a request to an officer"))]
+        permissions = [
+            ("assign_datarequest", _("Can assign a request to an officer")),
+            ("sign_off_datarequest", _("Can sign off a decision proposed by someone else")),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="request_draft_has_no_reference_or_clock",
@@ -279,3 +282,250 @@ class ReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_number}"
+
+
+# --- Review against the Act (DESIGN §3) ------------------------------------------
+
+
+class Act(models.TextChoices):
+    ACCESS_ACT = "A-2.1", _("Act respecting access to documents held by public bodies (A-2.1)")
+    HEALTH_INSURANCE_ACT = "A-29", _("Health Insurance Act (A-29)")
+    HEALTH_INFORMATION_ACT = "R-22.1", _("Act respecting health and social services information (R-22.1)")
+
+
+class LegalProvision(models.Model):
+    """A section of an Act a decision may rely on; kept as data so the agency can correct it."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    act = models.CharField(_("act"), max_length=10, choices=Act.choices)
+    section = models.CharField(_("section"), max_length=20)
+    summary_fr = models.TextField(_("summary (French)"))
+    summary_en = models.TextField(_("summary (English)"))
+    is_active = models.BooleanField(_("in force"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["act", "code"]
+        verbose_name = _("legal provision")
+        verbose_name_plural = _("legal provisions")
+
+    def __str__(self) -> str:
+        return f"{self.act}, s. {self.section}"
+
+    @property
+    def summary(self) -> str:
+        from portal.i18n import pick
+
+        return pick(self, "summary")
+
+
+class LegalCriterion(models.Model):
+    """One point of the review checklist, with the provision it comes from."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    text_fr = models.TextField(_("text (French)"))
+    text_en = models.TextField(_("text (English)"))
+    provision = models.ForeignKey(
+        LegalProvision, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("provision")
+    )
+    mandatory = models.BooleanField(_("mandatory"), default=True)
+    requester_categories = models.JSONField(
+        _("requester categories"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of the requester categories it applies to; empty means every category."),
+    )
+    datasets = models.ManyToManyField(
+        "stats_app.Dataset",
+        blank=True,
+        verbose_name=_("datasets"),
+        help_text=_("The datasets it applies to; none means every dataset."),
+    )
+    only_for_external_data = models.BooleanField(
+        _("only for data the agency does not own"),
+        default=False,
+        help_text=_("Applies only when a requested dataset belongs to another custodian."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+    history = HistoricalRecords(m2m_fields=[datasets])
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("legal criterion")
+        verbose_name_plural = _("legal criteria")
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def text(self) -> str:
+        from portal.i18n import pick
+
+        return pick(self, "text")
+
+
+class Assessment(models.TextChoices):
+    MET = "met", _("Met")
+    NOT_MET = "not_met", _("Not met")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class CriterionAssessment(models.Model):
+    """The officer's finding on one criterion for one case."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="assessments")
+    criterion = models.ForeignKey(LegalCriterion, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("finding"), max_length=20, choices=Assessment.choices)
+    note = models.TextField(_("note"), blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessed_at = models.DateTimeField(_("assessed at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["criterion__order", "criterion__code"]
+        verbose_name = _("criterion assessment")
+        verbose_name_plural = _("criterion assessments")
+        constraints = [models.UniqueConstraint(fields=["request", "criterion"], name="assessment_once_per_criterion")]
+
+    def __str__(self) -> str:
+        return f"{self.request} – {self.criterion.code}: {self.outcome}"
+
+
+class ConsultationAnswer(models.TextChoices):
+    YES = "yes", _("Yes, the custodian agrees")
+    YES_WITH_CONDITIONS = "yes_with_conditions", _("Yes, with conditions")
+    NO = "no", _("No, the custodian does not agree")
+
+
+class Consultation(models.Model):
+    """The data's owner is asked whether it agrees to the use of its data."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="consultations")
+    custodian = models.ForeignKey("stats_app.Custodian", on_delete=models.PROTECT, related_name="consultations")
+    question = models.TextField(_("question to the custodian"))
+    due_on = models.DateField(_("answer expected by"))
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(_("asked at"))
+    answer = models.CharField(_("answer"), max_length=30, choices=ConsultationAnswer.choices, blank=True)
+    conditions = models.TextField(_("conditions"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        constraints = [
+            models.CheckConstraint(
+                name="consultation_answer_fields_paired",
+                condition=Q(answer="", answered_by__isnull=True, answered_at__isnull=True)
+                | (~Q(answer="") & Q(answered_by__isnull=False, answered_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="consultation_conditions_only_with_conditional_yes",
+                condition=Q(answer="yes_with_conditions") | Q(conditions=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} – {self.custodian.code}"
+
+    @property
+    def is_answered(self) -> bool:
+        return bool(self.answer)
+
+    @property
+    def agrees(self) -> bool:
+        return self.answer in (ConsultationAnswer.YES, ConsultationAnswer.YES_WITH_CONDITIONS)
+
+
+class ConsultationUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Consultation, on_delete=models.CASCADE)
+
+
+class ConsultationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Consultation, on_delete=models.CASCADE)
+
+
+class DecisionOutcome(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
+    REFUSED = "refused", _("Refused")
+
+
+class Decision(models.Model):
+    """A proposed decision, signed off (or sent back) by a second person."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(_("outcome"), max_length=30, choices=DecisionOutcome.choices)
+    reasons = models.TextField(_("reasons"), blank=True)
+    provisions = models.ManyToManyField(LegalProvision, blank=True, verbose_name=_("provisions relied on"))
+    letter = models.TextField(_("decision letter"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed at"))
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
+    return_reason = models.TextField(_("why it was sent back"), blank=True)
+    history = HistoricalRecords(m2m_fields=[provisions])
+
+    class Meta:
+        ordering = ["proposed_at", "pk"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.CheckConstraint(
+                name="decision_sign_off_fields_paired",
+                condition=Q(signed_off_by__isnull=True, signed_off_at__isnull=True)
+                | Q(signed_off_by__isnull=False, signed_off_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="decision_four_eyes", condition=Q(signed_off_by__isnull=True) | ~Q(signed_off_by=F("proposed_by"))
+            ),
+            models.CheckConstraint(
+                name="decision_signed_or_returned_not_both",
+                condition=Q(signed_off_at__isnull=True) | Q(returned_at__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="decision_return_fields_paired",
+                condition=Q(returned_at__isnull=True, return_reason="")
+                | (Q(returned_at__isnull=False) & ~Q(return_reason="")),
+            ),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(signed_off_at__isnull=True, returned_at__isnull=True),
+                name="decision_one_pending_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} – {self.get_outcome_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.signed_off_at is None and self.returned_at is None
+
+
+class Message(models.Model):
+    """A message to or from the requester, or an internal note (never shown to the requester)."""
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(_("written at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return f"{self.request} – {self.created_at:%Y-%m-%d %H:%M}"

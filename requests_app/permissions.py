@@ -15,6 +15,7 @@ from portal.roles import Role
 from requests_app.models import DataRequest, Status
 
 ASSIGN = "requests_app.assign_datarequest"
+SIGN_OFF = "requests_app.sign_off_datarequest"
 VIEW = "requests_app.view_datarequest"
 CHANGE = "requests_app.change_datarequest"
 DELETE = "requests_app.delete_datarequest"
@@ -73,6 +74,55 @@ def user_works_case(user, case: DataRequest) -> bool:
     if user.has_perm(CHANGE) and user.has_perm(ASSIGN):
         return True
     return case.assigned_to_id == user.pk and user.has_perm(CHANGE, case)
+
+
+def user_can_sign_off(user, case: DataRequest) -> bool:
+    """Four eyes: a lead signs off (or sends back) a decision someone else proposed."""
+    if not (user.is_authenticated and user.is_active and user.has_perm(SIGN_OFF)):
+        return False
+    pending = case.decisions.filter(signed_off_at__isnull=True, returned_at__isnull=True)
+    return pending.exclude(proposed_by=user).exists()
+
+
+#: What a custodian's representative holds on a consultation addressed to their organisation.
+CONSULTATION_PERMISSIONS = ("view_consultation", "change_consultation")
+
+
+def grant_custodian_permissions(*, consultation) -> None:
+    """Every active representative of the consulted custodian may see and answer this consultation only."""
+    from portal.models import User
+
+    representatives = User.objects.filter(
+        custodian=consultation.custodian, groups__name=Role.DATA_CUSTODIAN, is_active=True
+    )
+    for user in representatives:
+        for codename in CONSULTATION_PERMISSIONS:
+            assign_perm(codename, user, consultation)
+
+
+def user_can_answer_consultation(user, consultation) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and not consultation.is_answered
+        and user.has_perm("requests_app.change_consultation", consultation)
+    )
+
+
+def consultations_visible_to(user):
+    """The consultations ``user`` may read: their organisation's (object permissions), or all for reading roles."""
+    from requests_app.models import Consultation
+
+    return get_objects_for_user(
+        user, "requests_app.view_consultation", klass=Consultation, accept_global_perms=True, with_superuser=True
+    )
+
+
+def get_consultation_for(user, pk):
+    consultation = consultations_visible_to(user).filter(pk=pk).select_related("request", "custodian").first()
+    if consultation is None:
+        raise Http404
+    return consultation
 
 
 def user_can_view_request(user, case: DataRequest) -> bool:

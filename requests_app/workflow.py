@@ -104,6 +104,45 @@ TRANSITIONS: dict[str, Transition] = {
             label=_("Extend the delay"),
         ),
         Transition(
+            name="consult_custodian",
+            sources=frozenset({Status.UNDER_REVIEW, Status.AWAITING_REQUESTER}),
+            target=None,
+            may_fire=permissions.user_works_case,
+            audit_event="consultation.opened",
+            notification="consultation_opened",
+            label=_("Consult the data's owner"),
+        ),
+        Transition(
+            name="propose_decision",
+            sources=frozenset({Status.UNDER_REVIEW}),
+            target=Status.DECISION_PROPOSED,
+            may_fire=permissions.user_works_case,
+            audit_event="decision.proposed",
+            notification="decision_proposed",
+            label=_("Propose a decision"),
+        ),
+        Transition(
+            name="return_decision",
+            sources=frozenset({Status.DECISION_PROPOSED}),
+            target=Status.UNDER_REVIEW,
+            may_fire=permissions.user_can_sign_off,
+            audit_event="decision.returned",
+            notification="decision_returned",
+            label=_("Send the decision back"),
+        ),
+        *(
+            Transition(
+                name=f"sign_off_{outcome}",
+                sources=frozenset({Status.DECISION_PROPOSED}),
+                target=outcome,
+                may_fire=permissions.user_can_sign_off,
+                audit_event="decision.signed_off",
+                notification="decision_sent",
+                label=_("Sign off"),
+            )
+            for outcome in (Status.APPROVED, Status.PARTIALLY_APPROVED, Status.REFUSED)
+        ),
+        Transition(
             name="withdraw",
             sources=OPEN_STATES,
             target=Status.WITHDRAWN,

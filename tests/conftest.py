@@ -52,10 +52,12 @@ def reference_data(transactional_db):
     Their database is flushed between tests, which removes what the data
     migrations loaded; this loads it again through the same code.
     """
+    from requests_app import legal_data
     from stats_app import catalogue_data
 
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
-    for migration in ("0003_roles", "0004_roles_assignment_clock"):
+    for migration in ("0003_roles", "0004_roles_assignment_clock", "0005_roles_review"):
         importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)
+    legal_data.load(apps)

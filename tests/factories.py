@@ -38,10 +38,10 @@ def has_totp(user: User) -> bool:
 
 
 def make_catalogue() -> Dataset:
-    """A small catalogue of its own (codes prefixed ``t_``), independent of the demo catalogue."""
+    """A small catalogue of the agency's own data (codes prefixed ``t_``), independent of the demo catalogue."""
     n = next(_sequence)
     custodian, _ = Custodian.objects.get_or_create(
-        code="t_agency", defaults={"name_fr": "Agence (test)", "name_en": "Agency (test)"}
+        is_agency=True, defaults={"code": "t_agency", "name_fr": "Agence (test)", "name_en": "Agency (test)"}
     )
     dataset = Dataset.objects.create(
         code=f"t_services_{n}", name_fr="Services (test)", name_en="Services (test)", custodian=custodian

@@ -15,6 +15,7 @@ from django.utils import timezone
 from portal.models import User
 from portal.roles import Role
 from requests_app import services
+from requests_app.models import Assessment, DecisionOutcome, LegalProvision
 from stats_app.models import Custodian, Dataset
 
 DEMO_PASSWORD = "Demo-portail-2026"  # noqa: S105 - printed to the person running the demo
@@ -60,6 +61,60 @@ PROJECTS = [
         "filters": {"diagnosis_chapter": ["10"]},
         "state": "withdrawn",
     },
+    {
+        "title": "Consultations en pédiatrie par groupe d'âge",
+        "purpose": "Suivre le recours aux pédiatres chez les 0 à 17 ans.",
+        "dataset": "medical_services",
+        "measure": "services",
+        "dimensions": ["year", "age_group"],
+        "filters": {"age_group": ["0-17"]},
+        "state": "under_review",
+    },
+    {
+        "title": "Coûts des médicaments cardiovasculaires",
+        "purpose": "Estimer les montants payés pour les médicaments du système cardiovasculaire.",
+        "dataset": "prescription_drugs",
+        "measure": "amount_paid",
+        "dimensions": ["year", "region"],
+        "filters": {},
+        "state": "awaiting_requester",
+    },
+    {
+        "title": "Séjours hospitaliers pour tumeurs en Montérégie",
+        "purpose": "Décrire les hospitalisations pour tumeurs par groupe d'âge.",
+        "dataset": "hospital_stays",
+        "measure": "stays",
+        "dimensions": ["year", "age_group"],
+        "filters": {},
+        "state": "consulting",
+    },
+    {
+        "title": "Recours aux services médicaux selon le sexe",
+        "purpose": "Comparer le recours aux services médicaux des femmes et des hommes.",
+        "dataset": "medical_services",
+        "measure": "persons",
+        "dimensions": ["year", "sex"],
+        "filters": {},
+        "state": "decision_proposed",
+    },
+    {
+        "title": "Réclamations de médicaments par région",
+        "purpose": "Cartographier les réclamations de médicaments par région sociosanitaire.",
+        "dataset": "prescription_drugs",
+        "measure": "claims",
+        "dimensions": ["year", "region"],
+        "filters": {"year": ["2023", "2024"]},
+        "state": "approved",
+    },
+    {
+        "title": "Liste des patients diabétiques de Laval",
+        "purpose": "Obtenir la liste nominative des patients diabétiques pour les contacter.",
+        "dataset": "medical_services",
+        "measure": "persons",
+        "dimensions": ["region"],
+        "filters": {"region": ["13"]},
+        "state": "refused",
+    },
 ]
 
 
@@ -72,7 +127,7 @@ class Command(BaseCommand):
                 email: self._account(email, role, first, last, dict(extra))
                 for email, role, first, last, extra in DEMO_ACCOUNTS
             }
-            self._requests(users["demandeur@demo.example"])
+            self._requests(users)
         self._print_logins()
 
     def _account(self, email, role, first_name, last_name, extra) -> User:
@@ -94,7 +149,8 @@ class Command(BaseCommand):
             TOTP.activate(user, DEMO_TOTP_SECRET)
         return user
 
-    def _requests(self, requester: User) -> None:
+    def _requests(self, users: dict[str, User]) -> None:
+        requester = users["demandeur@demo.example"]
         if requester.data_requests.exists():
             return
         now = timezone.now()
@@ -145,12 +201,66 @@ class Command(BaseCommand):
             )
             if project["state"] == "draft":
                 continue
-            received = now - timedelta(days=3 * (len(PROJECTS) - age))
+            received = now - timedelta(days=2 * (len(PROJECTS) - age) + 1)
             case = services.request_submit(case=case, actor=requester, now=received)
-            if project["state"] == "withdrawn":
-                services.request_withdraw(
-                    case=case, actor=requester, reason="Les données ont été obtenues autrement.", now=received
+            self._advance(case, project["state"], users, received)
+
+    def _advance(self, case, state: str, users: dict[str, User], received) -> None:
+        """Take a filed case to ``state`` through the services, a day per step."""
+        requester = case.requester
+        officer, lead = users["agente@demo.example"], users["responsable@demo.example"]
+        day = iter(range(1, 30))
+
+        def at():
+            return received + timedelta(days=next(day))
+
+        if state == "withdrawn":
+            services.request_withdraw(
+                case=case, actor=requester, reason="Les données ont été obtenues autrement.", now=at()
+            )
+            return
+        if state == "received":
+            return
+        case = services.case_assign(case=case, actor=lead, officer=officer, now=at())
+        if state == "awaiting_requester":
+            services.clarification_ask(
+                case=case,
+                actor=officer,
+                question="Avez-vous besoin des montants par trimestre ou par année ?",
+                now=at(),
+            )
+            return
+        if state == "consulting":
+            services.consultation_open(
+                case=case,
+                actor=officer,
+                custodian=Custodian.objects.get(code="msss"),
+                question="Le Ministère consent-il à la production de ces statistiques sur les séjours hospitaliers ?",
+                due_on=timezone.localdate() + timedelta(days=10),
+                now=at(),
+            )
+            return
+        if state == "under_review":
+            return
+        if state == "refused":
+            services.decision_propose(
+                case=case,
+                actor=officer,
+                outcome=DecisionOutcome.REFUSED,
+                reasons="La demande vise des renseignements nominatifs, que le portail ne communique jamais.",
+                provisions=[LegalProvision.objects.get(code="r221_research")],
+                now=at(),
+            )
+        else:
+            for criterion in services.criteria_for(case):
+                services.criterion_assess(
+                    case=case, actor=officer, criterion=criterion, outcome=Assessment.MET, note="Vérifié.", now=at()
                 )
+            services.decision_propose(
+                case=case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[], now=at()
+            )
+        if state in ("approved", "refused"):
+            services.decision_sign_off(case=case, actor=lead, now=at())
 
     def _print_logins(self) -> None:
         out = self.stdout

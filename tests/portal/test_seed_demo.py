@@ -1,0 +1,38 @@
+"""`make run` loads the demo: one account per role, cases in every state the workflow reaches so far."""
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from portal.models import User
+from portal.roles import Role
+from requests_app.models import DataRequest, Status
+
+
+def test_seed_demo_creates_an_account_per_role_and_cases_in_many_states(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    for role in Role:
+        assert User.objects.filter(groups__name=role.value).exists(), role
+    statuses = set(DataRequest.objects.values_list("status", flat=True))
+    assert statuses >= {
+        Status.DRAFT,
+        Status.RECEIVED,
+        Status.UNDER_REVIEW,
+        Status.AWAITING_REQUESTER,
+        Status.DECISION_PROPOSED,
+        Status.APPROVED,
+        Status.REFUSED,
+        Status.WITHDRAWN,
+    }
+    assert "Demo-portail-2026" in out.getvalue()
+
+
+def test_seed_demo_can_run_again_without_duplicating(db):
+    call_command("seed_demo", stdout=StringIO())
+    counts = (User.objects.count(), DataRequest.objects.count())
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert (User.objects.count(), DataRequest.objects.count()) == counts
