@@ -130,7 +130,9 @@ def test_approval_is_impossible_while_a_criterion_is_not_assessed(case, officer)
 
 def test_a_refusal_must_cite_a_provision_and_give_reasons(case, officer):
     with pytest.raises(ValidationError) as error:
-        services.decision_propose(case=case, actor=officer, outcome=DecisionOutcome.REFUSED, reasons="No.", provisions=[])
+        services.decision_propose(
+            case=case, actor=officer, outcome=DecisionOutcome.REFUSED, reasons="No.", provisions=[]
+        )
     assert "provisions" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
         services.decision_propose(
@@ -260,7 +262,9 @@ def test_approval_of_someone_elses_data_needs_its_owners_yes(ministry_case, offi
             case=ministry_case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[]
         )
 
-    services.consultation_answer(consultation=consultation, actor=ministry_representative, answer=ConsultationAnswer.YES)
+    services.consultation_answer(
+        consultation=consultation, actor=ministry_representative, answer=ConsultationAnswer.YES
+    )
     services.decision_propose(
         case=ministry_case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[]
     )
