@@ -1,0 +1,14 @@
+"""Writes to cases. Views, admin actions, tasks and commands call these, and nothing else writes.
+
+Every service is a keyword-only function that runs in a transaction and records
+who made each change and why in the history. Status changes go through
+``requests_app.workflow.transition``.
+
+- ``intake``: the requester's drafts, tables and documents, submission, withdrawal;
+- ``casework``: assignment, clarifications, the extension, messages, table adjustments;
+- ``review``: the checklist, consultations of the data's owner, decisions and sign-off.
+"""
+
+from requests_app.services.casework import *  # noqa: F403
+from requests_app.services.intake import *  # noqa: F403
+from requests_app.services.review import *  # noqa: F403

@@ -1,0 +1,138 @@
+"""Working a filed case: assignment, clarifications, the delay, messages, table adjustments."""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from requests_app import clock, permissions, workflow
+from requests_app.models import (
+    Clarification,
+    DataRequest,
+    Message,
+    Status,
+)
+from requests_app.services.history import save_with_history
+from stats_app.catalogue import validate_specification
+
+# --- Assignment, clarifications and the delay ---------------------------------
+
+
+def case_assign(*, case: DataRequest, actor, officer, seen_status: str | None = None, now: datetime | None = None):
+    """The lead gives the case to ``officer``: their object permissions follow, the previous officer's go.
+
+    ``seen_status`` is the status the lead saw; a first assignment of a
+    received case starts the review, later ones only change the officer.
+    """
+    if not permissions.user_can_be_assigned(officer):
+        raise ValidationError({"officer": _("Choose a privacy officer or an access lead.")})
+    seen_status = seen_status or case.status
+    name = "assign" if seen_status == Status.RECEIVED else "reassign"
+
+    def give(locked: DataRequest, at: datetime) -> None:
+        permissions.grant_officer_permissions(officer=officer, case=locked, previous=locked.assigned_to)
+        locked.assigned_to = officer
+
+    return workflow.transition(
+        case=case,
+        name=name,
+        actor=actor,
+        reason=officer.email,
+        now=now,
+        expected_status=seen_status,
+        apply=give,
+    )
+
+
+def clarification_ask(*, case: DataRequest, actor, question: str, now: datetime | None = None) -> Clarification:
+    """Ask the requester a question; the statutory clock stops until they answer."""
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": _("Write the question to ask the requester.")})
+    asked = {}
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        clarification = Clarification(request=locked, question=question, asked_by=actor, asked_at=at)
+        save_with_history(clarification, actor=actor, reason="clarification.asked")
+        asked["clarification"] = clarification
+
+    workflow.transition(case=case, name="ask_clarification", actor=actor, reason="", now=now, apply=record)
+    return asked["clarification"]
+
+
+def clarification_answer(*, case: DataRequest, actor, answer: str, now: datetime | None = None) -> DataRequest:
+    """The requester answers; the days spent waiting are added back to the due date."""
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": _("Write your answer.")})
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        clarification = Clarification.objects.select_for_update().get(request=locked, answered_at__isnull=True)
+        clarification.answer = answer
+        clarification.answered_at = at
+        save_with_history(clarification, actor=actor, reason="clarification.answered")
+        locked.due_at = clock.explain(locked).due_at
+
+    return workflow.transition(case=case, name="answer_clarification", actor=actor, reason="", now=now, apply=record)
+
+
+def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: datetime | None = None) -> DataRequest:
+    """Extend the delay once (Access Act s. 47), with the written notice kept on the case."""
+    notice = (notice or "").strip()
+    if not notice:
+        raise ValidationError({"notice": _("Write the notice that tells the requester why the delay is extended.")})
+
+    def extend(locked: DataRequest, at: datetime) -> None:
+        refusal = clock.extension_refusal(locked, days=days, now=at)
+        if refusal:
+            raise ValidationError({"days": refusal})
+        locked.extension_days = days
+        locked.extended_at = at
+        locked.extension_notice = notice
+        locked.due_at = clock.explain(locked).due_at
+
+    return workflow.transition(case=case, name="extend", actor=actor, reason=notice, now=now, apply=extend)
+
+
+@transaction.atomic
+def message_post(*, case: DataRequest, actor, body: str, internal: bool = False, now=None):
+    """A message to or from the requester, or an internal note that the requester never sees."""
+
+    permissions.check_user_can_view_request(actor, case)
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the message.")})
+    is_requester = case.requester_id == actor.pk
+    if case.status == Status.DRAFT:
+        raise ValidationError(_("Messages start once the request is submitted."))
+    if is_requester and internal:
+        raise PermissionDenied
+    if not is_requester:
+        permissions.check(permissions.user_works_case(actor, case))
+    message = Message(request=case, author=actor, body=body, is_internal=internal, created_at=now or timezone.now())
+    save_with_history(message, actor=actor, reason="message.internal" if internal else "message.posted")
+    return message
+
+
+def specification_adjust(*, case: DataRequest, actor, specification, dimensions, filters, reason: str):
+    """Before the decision, the officer may adjust a table (e.g. coarser categories); the change is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the table is adjusted; the requester will see it.")})
+    with transaction.atomic():
+        locked = DataRequest.objects.select_for_update().get(pk=case.pk)
+        permissions.check_user_can_view_request(actor, locked)
+        permissions.check(permissions.user_works_case(actor, locked))
+        if locked.status not in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
+            raise ValidationError(_("Tables can be adjusted only while the request is under review."))
+        if specification.request_id != locked.pk:
+            raise ValidationError(_("This table belongs to another request."))
+        resolved = validate_specification(
+            dataset=specification.dataset, measure=specification.measure, dimensions=dimensions, filters=filters
+        )
+        specification.dimensions = resolved.dimension_codes
+        specification.filters = {code: list(values) for code, values in resolved.filters.items()}
+        save_with_history(specification, actor=actor, reason=f"specification.adjusted: {reason}")
+    return specification

@@ -1,0 +1,216 @@
+"""The requester's side: drafts, tables, documents, submission and withdrawal."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from requests_app import clock, permissions, workflow
+from requests_app.attachments import check_uploaded_file
+from requests_app.models import (
+    Attachment,
+    DataRequest,
+    ReferenceSequence,
+    TableSpecification,
+)
+from requests_app.services.history import delete_with_history, save_with_history
+from stats_app.catalogue import validate_specification
+
+STEP_FIELDS = {
+    "profile": ["contact_name", "organisation", "position", "phone", "requester_category"],
+    "project": [
+        "title",
+        "purpose",
+        "public_interest",
+        "intended_publication",
+        "use_starts_on",
+        "use_ends_on",
+        "legal_basis",
+        "legal_basis_details",
+        "ethics_approval",
+        "ethics_reference",
+    ],
+    "declarations": ["declares_no_reidentification", "declares_source_citation"],
+}
+
+
+# --- Drafts -------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_create_draft(*, requester, language: str | None = None) -> DataRequest:
+    """Open a draft for ``requester``, prefilled from their account; they alone may see it."""
+    case = DataRequest(
+        requester=requester,
+        language=language or requester.language,
+        contact_name=requester.get_full_name(),
+    )
+    save_with_history(case, actor=requester, reason=_("Draft created"))
+    permissions.grant_requester_permissions(user=requester, case=case)
+    return case
+
+
+@transaction.atomic
+def request_update_draft(*, case: DataRequest, actor, step: str, values: dict) -> DataRequest:
+    """Save one step of the intake form. Only that step's fields are written."""
+    permissions.check_user_can_edit_draft(actor, case)
+    changed = []
+    for name in STEP_FIELDS[step]:
+        if name in values and getattr(case, name) != values[name]:
+            setattr(case, name, values[name])
+            changed.append(name)
+    if changed:
+        save_with_history(case, actor=actor, reason=_("Draft saved (%(step)s)") % {"step": step})
+    return case
+
+
+@transaction.atomic
+def request_delete_draft(*, case: DataRequest, actor) -> None:
+    permissions.check_user_can_view_request(actor, case)
+    permissions.check(permissions.user_can_delete_draft(actor, case))
+    for attachment in case.attachments.all():
+        transaction.on_commit(lambda name=attachment.file.name, storage=attachment.file.storage: storage.delete(name))
+    delete_with_history(case, actor=actor, reason=_("Draft deleted"))
+
+
+# --- Table specifications -----------------------------------------------------
+
+
+@transaction.atomic
+def specification_save(
+    *,
+    case: DataRequest,
+    actor,
+    dataset,
+    measure,
+    dimensions: list[str],
+    filters: dict | None = None,
+    specification: TableSpecification | None = None,
+) -> TableSpecification:
+    """Add a table to a draft, or change one, after checking it against the catalogue."""
+    permissions.check_user_can_edit_draft(actor, case)
+    resolved = validate_specification(dataset=dataset, measure=measure, dimensions=dimensions, filters=filters)
+    if specification is None:
+        specification = TableSpecification(request=case)
+    elif specification.request_id != case.pk:
+        raise ValidationError(_("This table belongs to another request."))
+    specification.dataset = resolved.dataset
+    specification.measure = resolved.measure
+    specification.dimensions = resolved.dimension_codes
+    specification.filters = {code: list(values) for code, values in resolved.filters.items()}
+    save_with_history(specification, actor=actor, reason=_("Table specification saved"))
+    return specification
+
+
+@transaction.atomic
+def specification_delete(*, case: DataRequest, actor, specification: TableSpecification) -> None:
+    permissions.check_user_can_edit_draft(actor, case)
+    if specification.request_id != case.pk:
+        raise ValidationError(_("This table belongs to another request."))
+    delete_with_history(specification, actor=actor, reason=_("Table specification removed"))
+
+
+# --- Attachments ----------------------------------------------------------------
+
+
+@transaction.atomic
+def attachment_add(*, case: DataRequest, actor, kind: str, uploaded) -> Attachment:
+    """Store a checked document with the draft, outside the web root."""
+    permissions.check_user_can_edit_draft(actor, case)
+    checked = check_uploaded_file(uploaded)
+    attachment = Attachment(
+        request=case,
+        kind=kind,
+        original_name=uploaded.name[:255],
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    attachment.file.save(uploaded.name, uploaded, save=False)
+    try:
+        save_with_history(attachment, actor=actor, reason=_("Document attached"))
+    except BaseException:
+        attachment.file.storage.delete(attachment.file.name)  # no orphan file on disk
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, case: DataRequest, actor, attachment: Attachment) -> None:
+    permissions.check_user_can_edit_draft(actor, case)
+    if attachment.request_id != case.pk:
+        raise ValidationError(_("This document belongs to another request."))
+    name, storage = attachment.file.name, attachment.file.storage
+    delete_with_history(attachment, actor=actor, reason=_("Document removed"))
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Submission and withdrawal ------------------------------------------------
+
+
+def submission_problems(case: DataRequest) -> dict[str, list[str]]:
+    """What still keeps a draft from being submitted, by intake step."""
+    from requests_app.forms import step_errors
+
+    return step_errors(case)
+
+
+def next_reference(*, year: int) -> str:
+    """The next reference of ``year`` (``DA-2026-00001``); call inside a transaction.
+
+    The year's row is locked, so concurrent submissions queue here and each
+    gets its own number; the unique constraint on ``reference`` backs it up.
+    """
+    ReferenceSequence.objects.bulk_create([ReferenceSequence(year=year)], ignore_conflicts=True)
+    sequence = ReferenceSequence.objects.select_for_update().get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return f"DA-{year}-{sequence.last_number:05d}"
+
+
+def render_acknowledgement(case: DataRequest) -> str:
+    """The written notice of receipt (Access Act s. 46), in the requester's language."""
+    with translation.override(case.language):
+        return render_to_string(
+            "requests_app/acknowledgement.txt",
+            {
+                "case": case,
+                "delay_days": settings.STATUTORY_DELAY_DAYS,
+                "extension_days": settings.EXTENSION_DAYS,
+                "review_days": settings.REVIEW_REQUEST_DAYS,
+            },
+        ).strip()
+
+
+def request_submit(*, case: DataRequest, actor, now: datetime | None = None) -> DataRequest:
+    """File the request: give it a reference, start the statutory clock, keep the acknowledgement."""
+    problems = submission_problems(case)
+    if problems:
+        raise ValidationError(_("The request is not complete yet. Correct the steps marked below, then submit again."))
+
+    def stamp(locked: DataRequest, at: datetime) -> None:
+        locked.reference = next_reference(year=timezone.localtime(at).year)
+        locked.received_at = at
+        locked.due_at = clock.due_at(received_at=at)
+        locked.acknowledgement = render_acknowledgement(locked)
+
+    # The audit event says it all; a free-text reason here would freeze one language in the history.
+    return workflow.transition(case=case, name="submit", actor=actor, reason="", now=now, apply=stamp)
+
+
+def request_withdraw(*, case: DataRequest, actor, reason: str, now: datetime | None = None) -> DataRequest:
+    """The requester withdraws a request that is not decided yet; the reason is kept."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why you withdraw the request.")})
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        locked.withdrawn_at = at
+        locked.withdrawal_reason = reason
+
+    return workflow.transition(case=case, name="withdraw", actor=actor, reason=reason, now=now, apply=record)

@@ -1,0 +1,236 @@
+"""Review against the Act: the checklist, consultations of the data's owner, decisions."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from requests_app import clock, permissions, workflow
+from requests_app.models import (
+    Assessment,
+    Consultation,
+    ConsultationAnswer,
+    CriterionAssessment,
+    DataRequest,
+    Decision,
+    DecisionOutcome,
+    LegalCriterion,
+    Status,
+)
+from requests_app.services.history import save_with_history
+
+# --- Review against the Act -------------------------------------------------------
+
+
+def criteria_for(case: DataRequest):
+    """The active criteria that apply to ``case``: its requester category, its datasets, who owns the data."""
+
+    dataset_ids = list(case.specifications.values_list("dataset_id", flat=True))
+    external = case.specifications.filter(dataset__custodian__is_agency=False).exists()
+    criteria = (
+        LegalCriterion.objects.filter(is_active=True)
+        .filter(Q(datasets__isnull=True) | Q(datasets__in=dataset_ids))
+        .select_related("provision")
+        .distinct()
+    )
+    if not external:
+        criteria = criteria.filter(only_for_external_data=False)
+    return [c for c in criteria if not c.requester_categories or case.requester_category in c.requester_categories]
+
+
+@transaction.atomic
+def criterion_assess(*, case: DataRequest, actor, criterion, outcome: str, note: str = "", now=None):
+    """Record the officer's finding on one criterion of the checklist."""
+
+    permissions.check_user_can_view_request(actor, case)
+    permissions.check(permissions.user_works_case(actor, case))
+    if case.status not in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
+        raise ValidationError(_("The checklist can be changed only while the request is under review."))
+    if outcome not in Assessment.values:
+        raise ValidationError({"outcome": _("Choose met, not met or not applicable.")})
+    if criterion not in criteria_for(case):
+        raise ValidationError({"criterion": _("This criterion does not apply to this request.")})
+    assessment = CriterionAssessment.objects.filter(request=case, criterion=criterion).first()
+    assessment = assessment or CriterionAssessment(request=case, criterion=criterion)
+    assessment.outcome = outcome
+    assessment.note = (note or "").strip()
+    assessment.assessed_by = actor
+    assessment.assessed_at = now or timezone.now()
+    save_with_history(assessment, actor=actor, reason="criterion.assessed")
+    return assessment
+
+
+def consultation_open(*, case: DataRequest, actor, custodian, question: str, due_on, now=None):
+    """Ask the data's owner whether it agrees; its representatives see this consultation and nothing else."""
+
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": _("Write the question to ask the data's owner.")})
+    if custodian.is_agency:
+        raise ValidationError({"custodian": _("The agency's own data needs no consultation. Choose another owner.")})
+    opened = {}
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        if due_on is None or due_on <= clock.local_date(at):
+            raise ValidationError({"due_on": _("Give a date after today for the answer.")})
+        consultation = Consultation(
+            request=locked, custodian=custodian, question=question, due_on=due_on, asked_by=actor, asked_at=at
+        )
+        save_with_history(consultation, actor=actor, reason="consultation.opened")
+        permissions.grant_custodian_permissions(consultation=consultation)
+        opened["consultation"] = consultation
+
+    workflow.transition(case=case, name="consult_custodian", actor=actor, reason=custodian.code, now=now, apply=record)
+    return opened["consultation"]
+
+
+@transaction.atomic
+def consultation_answer(*, consultation, actor, answer: str, conditions: str = "", now=None):
+    """The custodian's representative answers yes, no or yes with conditions."""
+
+    locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if not actor.has_perm("requests_app.view_consultation", locked):
+        raise Http404
+    permissions.check(permissions.user_can_answer_consultation(actor, locked))
+    conditions = (conditions or "").strip()
+    if answer not in ConsultationAnswer.values:
+        raise ValidationError({"answer": _("Choose yes, yes with conditions, or no.")})
+    if answer == ConsultationAnswer.YES_WITH_CONDITIONS and not conditions:
+        raise ValidationError({"conditions": _("State the conditions of your agreement.")})
+    if answer != ConsultationAnswer.YES_WITH_CONDITIONS:
+        conditions = ""
+    locked.answer = answer
+    locked.conditions = conditions
+    locked.answered_by = actor
+    locked.answered_at = now or timezone.now()
+    save_with_history(locked, actor=actor, reason="consultation.answered")
+    return locked
+
+
+def approval_obstacles(case: DataRequest, *, outcome: str) -> list[str]:
+    """What keeps ``outcome`` from being decided now; empty when nothing does.
+
+    An approval (whole or partial) needs every applicable mandatory criterion
+    met and every consultation answered; a whole approval also needs every
+    consulted owner's yes. A refusal or partial approval cites a provision
+    (checked by ``decision_propose``, which has the provisions).
+    """
+
+    if outcome == DecisionOutcome.REFUSED:
+        return []
+    problems = []
+    findings = dict(case.assessments.values_list("criterion_id", "outcome"))
+    for criterion in criteria_for(case):
+        if criterion.mandatory and findings.get(criterion.pk) != Assessment.MET:
+            problems.append(_("Mandatory criterion not met: %(text)s") % {"text": criterion.text})
+    consultations = list(case.consultations.select_related("custodian"))
+    for consultation in consultations:
+        if not consultation.is_answered:
+            problems.append(_("%(owner)s has not answered the consultation yet.") % {"owner": consultation.custodian})
+        elif outcome == DecisionOutcome.APPROVED and not consultation.agrees:
+            problems.append(_("%(owner)s did not agree to the use of its data.") % {"owner": consultation.custodian})
+    consulted = {consultation.custodian_id for consultation in consultations if consultation.agrees}
+    for specification in case.specifications.select_related("dataset__custodian"):
+        custodian = specification.dataset.custodian
+        if not custodian.is_agency and custodian.pk not in consulted and outcome == DecisionOutcome.APPROVED:
+            problems.append(_("%(owner)s must be consulted and agree before approval.") % {"owner": custodian})
+    return list(dict.fromkeys(problems))
+
+
+def render_decision_letter(case: DataRequest, *, outcome: str, reasons: str, provisions) -> str:
+    """The decision letter, in the requester's language (Access Act ss. 50, 51)."""
+
+    with translation.override(case.language):
+        return render_to_string(
+            "requests_app/letters/decision.txt",
+            {
+                "case": case,
+                "outcome": outcome,
+                "outcome_label": DecisionOutcome(outcome).label,
+                "reasons": reasons,
+                "provisions": list(provisions),
+                "specifications": list(case.specifications.select_related("dataset", "measure")),
+                "review_days": settings.REVIEW_REQUEST_DAYS,
+                "is_refusal": outcome != DecisionOutcome.APPROVED,
+            },
+        ).strip()
+
+
+def decision_propose(*, case: DataRequest, actor, outcome: str, reasons: str, provisions, now=None):
+    """Propose a decision with its letter; a second person signs it off before the requester is told."""
+
+    if outcome not in DecisionOutcome.values:
+        raise ValidationError({"outcome": _("Choose approved, partially approved or refused.")})
+    provisions = list(provisions or [])
+    reasons = (reasons or "").strip()
+    if outcome != DecisionOutcome.APPROVED and not provisions:
+        raise ValidationError({"provisions": _("A refusal, even partial, must cite at least one legal provision.")})
+    if outcome != DecisionOutcome.APPROVED and not reasons:
+        raise ValidationError({"reasons": _("Give the reasons of the refusal.")})
+    proposed = {}
+
+    def record(locked: DataRequest, at: datetime) -> None:
+        obstacles = approval_obstacles(locked, outcome=outcome)
+        if obstacles:
+            raise ValidationError({"outcome": obstacles})
+        decision = Decision(
+            request=locked,
+            outcome=outcome,
+            reasons=reasons,
+            letter=render_decision_letter(locked, outcome=outcome, reasons=reasons, provisions=provisions),
+            proposed_by=actor,
+            proposed_at=at,
+        )
+        save_with_history(decision, actor=actor, reason="decision.proposed")
+        decision.provisions.set(provisions)
+        proposed["decision"] = decision
+
+    workflow.transition(case=case, name="propose_decision", actor=actor, reason=outcome, now=now, apply=record)
+    return proposed["decision"]
+
+
+def _pending_decision(case: DataRequest):
+
+    return Decision.objects.select_for_update().get(request=case, signed_off_at__isnull=True, returned_at__isnull=True)
+
+
+def decision_sign_off(*, case: DataRequest, actor, now=None) -> DataRequest:
+    """The lead signs off a decision someone else proposed; the case takes the decision's outcome."""
+
+    pending = Decision.objects.filter(request=case, signed_off_at__isnull=True, returned_at__isnull=True).first()
+    if pending is None:
+        raise workflow.TransitionError(_("There is no decision waiting for sign-off."))
+
+    def sign(locked: DataRequest, at: datetime) -> None:
+        decision = _pending_decision(locked)
+        obstacles = approval_obstacles(locked, outcome=decision.outcome)
+        if obstacles:
+            raise ValidationError({"outcome": obstacles})
+        decision.signed_off_by = actor
+        decision.signed_off_at = at
+        save_with_history(decision, actor=actor, reason="decision.signed_off")
+
+    return workflow.transition(
+        case=case, name=f"sign_off_{pending.outcome}", actor=actor, reason="", now=now, apply=sign
+    )
+
+
+def decision_return(*, case: DataRequest, actor, reason: str, now=None) -> DataRequest:
+    """The lead sends the proposed decision back to the officer, saying why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the decision is sent back.")})
+
+    def send_back(locked: DataRequest, at: datetime) -> None:
+        decision = _pending_decision(locked)
+        decision.returned_at = at
+        decision.return_reason = reason
+        save_with_history(decision, actor=actor, reason="decision.returned")
+
+    return workflow.transition(case=case, name="return_decision", actor=actor, reason=reason, now=now, apply=send_back)
