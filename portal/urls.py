@@ -15,4 +15,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("requests/", include("requests_app.urls")),
+    path("consultations/", include(("requests_app.custodian_urls", "consultations"))),
+    path("workspace/", include("requests_app.staff_urls", namespace="workspace")),
 ]

@@ -513,6 +513,27 @@ class WithdrawForm(PortalForm):
         self.fields["reason"].required_for_submission = True
 
 
+class ClarificationAnswerForm(PortalForm):
+    """The requester's answer to the agency's open question."""
+
+    answer = forms.CharField(
+        label=gettext_lazy("Your answer"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=TEXT_LIMIT,
+        help_text=gettext_lazy("The agency's delay to answer is suspended until you send your answer."),
+        error_messages={
+            "required": gettext_lazy("Your answer: write your answer to the agency's question."),
+            "max_length": gettext_lazy(
+                "Your answer: use at most %(limit_value)d characters (you used %(show_value)d)."
+            ),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["answer"].required_for_submission = True
+
+
 # --- What keeps a draft from being submitted --------------------------------------
 
 

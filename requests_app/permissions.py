@@ -62,6 +62,15 @@ def user_can_be_assigned(user) -> bool:
     return user.is_active and any(user.has_role(role) for role in ASSIGNABLE_ROLES)
 
 
+def user_is_access_lead(user) -> bool:
+    """Assigns cases, sees the workload and signs off: the model-wide "assign" permission."""
+    return user.is_authenticated and user.is_active and user.has_perm(ASSIGN)
+
+
+def check_user_is_access_lead(user) -> None:
+    check(user_is_access_lead(user))
+
+
 def user_can_assign(user, case: DataRequest) -> bool:
     """The access lead assigns and reassigns filed cases."""
     return case.status != Status.DRAFT and user.is_active and user.has_perm(ASSIGN)

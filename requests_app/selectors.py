@@ -1,10 +1,19 @@
 """Reads of cases, filtered by permission in SQL."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from requests_app.models import DataRequest, Status, TableSpecification
-from requests_app.permissions import requests_visible_to
+from django.contrib.auth.models import Group
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _lazy
+
+from portal.models import User
+from requests_app import clock
+from requests_app.clock import UNDECIDED_STATES
+from requests_app.models import Clarification, DataRequest, Status, TableSpecification
+from requests_app.permissions import ASSIGNABLE_ROLES, requests_visible_to
 from requests_app.workflow import TRANSITIONS
 from stats_app.models import Category, Dimension
 
@@ -67,14 +76,21 @@ class TimelineEntry:
     reason: str
 
 
+#: Audit events whose free text is an agency record: assignment records the officer's e-mail address.
+_INTERNAL_REASONS = frozenset({TRANSITIONS["assign"].audit_event, TRANSITIONS["reassign"].audit_event})
+
+
 def _public_reason(reason: str) -> str:
-    """The change reason without the workflow's audit-event prefix (``request.submitted: ...``)."""
+    """The change reason without the workflow's audit-event prefix (``request.submitted: ...``).
+
+    The reason of an internal event (who the case is assigned to) is not the requester's to read.
+    """
     for transition in TRANSITIONS.values():
         if reason == transition.audit_event:
             return ""
         prefix = f"{transition.audit_event}: "
         if reason.startswith(prefix):
-            return reason[len(prefix) :]
+            return "" if transition.audit_event in _INTERNAL_REASONS else reason[len(prefix) :]
     return reason
 
 
@@ -99,6 +115,288 @@ def status_timeline(case: DataRequest) -> list[TimelineEntry]:
                 status=status,
                 status_label=Status(status).label if status in Status.values else status,
                 reason=_public_reason(reason or ""),
+            )
+        )
+    return entries
+
+
+# --- The privacy officers' workspace ---------------------------------------------------
+
+#: A case is "due soon" when its clock runs out within this many days.
+DUE_SOON_DAYS = 5
+#: The columns a queue can be sorted by: key -> ordering (the pk breaks ties).
+QUEUE_SORTS = {
+    "due": ("due_at", "pk"),
+    "-due": ("-due_at", "-pk"),
+    "received": ("received_at", "pk"),
+    "-received": ("-received_at", "-pk"),
+}
+
+
+def workspace_cases(user):
+    """The filed cases ``user`` may view: a draft is the requester's own work, never a staff case."""
+    return requests_visible_to(user).exclude(status=Status.DRAFT)
+
+
+def queue_conditions(user, *, now: datetime) -> dict[str, Q]:
+    """Each queue of the workspace as a condition on a case, in the order the tabs show them.
+
+    "Overdue" is ``clock.is_overdue`` in SQL: undecided, clock running (not
+    waiting for the requester) and past its due date. "Due soon" is the same
+    running clock with the due date within ``DUE_SOON_DAYS``.
+    """
+    undecided = Q(status__in=UNDECIDED_STATES)
+    clock_running = Q(status__in=UNDECIDED_STATES - {Status.AWAITING_REQUESTER})
+    return {
+        "mine": undecided & Q(assigned_to=user),
+        "unassigned": Q(status=Status.RECEIVED),
+        "due_soon": clock_running & Q(due_at__gte=now, due_at__lte=now + timedelta(days=DUE_SOON_DAYS)),
+        "overdue": clock_running & Q(due_at__lt=now),
+        "awaiting_requester": Q(status=Status.AWAITING_REQUESTER),
+        "sign_off": Q(status=Status.DECISION_PROPOSED),
+        "all": Q(),
+        "undecided": undecided,
+    }
+
+
+def queue_counts(user, *, now: datetime, names) -> dict[str, int]:
+    """How many visible cases each queue in ``names`` holds, in one aggregate query."""
+    conditions = queue_conditions(user, now=now)
+    return workspace_cases(user).aggregate(**{name: Count("pk", filter=conditions[name]) for name in names})
+
+
+def queue_cases(user, *, now: datetime, queue: str, filters: dict | None = None, sort: str = "due"):
+    """The cases of one queue, filtered and sorted; one query with the assigned officer joined.
+
+    ``filters`` takes the cleaned values of the workspace filter form; empty
+    values are ignored.
+    """
+    filters = filters or {}
+    cases = workspace_cases(user).filter(queue_conditions(user, now=now)[queue]).select_related("assigned_to")
+    if filters.get("status"):
+        cases = cases.filter(status=filters["status"])
+    if filters.get("dataset"):
+        # Exists rather than a join: a case with two tables of one dataset is listed once.
+        cases = cases.filter(
+            Exists(TableSpecification.objects.filter(request=OuterRef("pk"), dataset=filters["dataset"]))
+        )
+    if filters.get("requester_category"):
+        cases = cases.filter(requester_category=filters["requester_category"])
+    if filters.get("officer"):
+        cases = cases.filter(assigned_to=filters["officer"])
+    # Date ranges are inclusive calendar days in the agency's time zone.
+    for column, bound in (("received_at", "received"), ("due_at", "due")):
+        if filters.get(f"{bound}_from"):
+            cases = cases.filter(**{f"{column}__date__gte": filters[f"{bound}_from"]})
+        if filters.get(f"{bound}_to"):
+            cases = cases.filter(**{f"{column}__date__lte": filters[f"{bound}_to"]})
+    if search := (filters.get("search") or "").strip():
+        cases = cases.filter(
+            Q(reference__icontains=search) | Q(title__icontains=search) | Q(organisation__icontains=search)
+        )
+    return cases.order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["due"]))
+
+
+@dataclass(frozen=True)
+class DueState:
+    """Where a case stands against its statutory clock, for a badge and "days left"."""
+
+    overdue: bool
+    due_soon: bool
+    paused: bool
+    #: Calendar days from today to the due date (negative once past); ``None`` when decided.
+    days_left: int | None
+
+    @property
+    def days_late(self) -> int:
+        return max(0, -(self.days_left or 0))
+
+
+def due_state(case: DataRequest, *, now: datetime) -> DueState:
+    """The due badge of one case, computed from its row alone (no query)."""
+    if case.status not in UNDECIDED_STATES or case.due_at is None:
+        return DueState(overdue=False, due_soon=False, paused=False, days_left=None)
+    paused = case.status == Status.AWAITING_REQUESTER
+    overdue = clock.is_overdue(case, now=now)
+    days_left = (clock.local_date(case.due_at) - clock.local_date(now)).days
+    due_soon = not (paused or overdue) and case.due_at <= now + timedelta(days=DUE_SOON_DAYS)
+    return DueState(overdue=overdue, due_soon=due_soon, paused=paused, days_left=days_left)
+
+
+def assignable_officers():
+    """Active users who may be given a case: privacy officers and access leads."""
+    return User.objects.filter(is_active=True, pk__in=_assignable_ids()).order_by("last_name", "first_name", "email")
+
+
+def _assignable_ids():
+    return Group.objects.filter(name__in=[role.value for role in ASSIGNABLE_ROLES]).values("user")
+
+
+def _through(condition: Q, prefix: str) -> Q:
+    """``condition`` on a case, rewritten to read the case through the relation ``prefix``."""
+    rewritten = Q()
+    rewritten.connector, rewritten.negated = condition.connector, condition.negated
+    rewritten.children = [
+        _through(child, prefix) if isinstance(child, Q) else (f"{prefix}__{child[0]}", child[1])
+        for child in condition.children
+    ]
+    return rewritten
+
+
+def officer_workload(*, now: datetime):
+    """Per officer or lead: undecided cases assigned, overdue among them, due soon; one aggregate query.
+
+    Inactive members still appear while undecided cases remain assigned to them, so none is forgotten.
+    """
+    conditions = queue_conditions(None, now=now)
+
+    def assigned(name: str) -> Count:
+        return Count("assigned_requests", filter=_through(conditions[name], "assigned_requests"))
+
+    return (
+        User.objects.filter(pk__in=_assignable_ids())
+        .annotate(
+            open_cases=assigned("undecided"), overdue_cases=assigned("overdue"), due_soon_cases=assigned("due_soon")
+        )
+        .filter(Q(is_active=True) | Q(open_cases__gt=0))
+        .order_by("last_name", "first_name", "email")
+    )
+
+
+# --- The staff timeline: who changed what, when and why -----------------------------------
+
+#: Bookkeeping columns that say nothing to a reader of the timeline.
+_UNSHOWN_FIELDS = frozenset({"id", "updated_at", "created_at", "request"})
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One history record of the case or of one of its parts, made readable."""
+
+    at: datetime
+    #: The person who made the change (an agency record: the staff pages show it).
+    who: object
+    subject: str
+    #: What happened: the workflow action's label, or "created" / "changed" / "deleted".
+    action: str
+    #: Why: the free text of the change reason (the workflow's audit event removed).
+    reason: str
+    changes: list[FieldChange]
+
+
+_KIND_LABELS = {"+": _lazy("created"), "~": _lazy("changed"), "-": _lazy("deleted")}
+
+
+def _event_and_reason(reason: str) -> tuple[str, str]:
+    """(the workflow action's label, the free text) of a change reason such as ``request.assigned: x@y``."""
+    for transition in TRANSITIONS.values():
+        if reason == transition.audit_event:
+            return str(transition.label or transition.name), ""
+        prefix = f"{transition.audit_event}: "
+        if reason.startswith(prefix):
+            return str(transition.label or transition.name), reason[len(prefix) :]
+    return "", reason
+
+
+def _readable(model, name: str, value, users: dict):
+    """A value as a reader expects it: a choice's label, a person, yes/no, a dash for nothing."""
+    field_ = model._meta.get_field(name)
+    if value is None or value == "":
+        return "—"
+    if field_.is_relation:
+        return users.get(value, value)
+    if field_.choices:
+        return dict(field_.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return _lazy("yes") if value else _lazy("no")
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, date):
+        return date_format(value, "DATE_FORMAT")
+    return value
+
+
+def _record_changes(model, record, previous) -> list[tuple[str, object, object]]:
+    if previous is None:
+        # A creation: what the new row holds, field by field.
+        return [
+            (f.name, None, getattr(record, f.attname))
+            for f in model._meta.concrete_fields
+            if f.name not in _UNSHOWN_FIELDS and getattr(record, f.attname) not in (None, "", False, 0, [], {})
+        ]
+    if record.history_type == "-":
+        return []
+    delta = record.diff_against(previous, excluded_fields=_UNSHOWN_FIELDS & {f.name for f in model._meta.fields})
+    changes = [(change.field, change.old, change.new) for change in delta.changes]
+    # diff_against compares editable fields only; the workflow's own fields (status, clock,
+    # assignment) are not editable in forms, so they are compared here, value by value.
+    for tracked in record.tracked_fields:
+        if tracked.editable or tracked.name in _UNSHOWN_FIELDS:
+            continue
+        old, new = getattr(previous, tracked.attname), getattr(record, tracked.attname)
+        if old != new:
+            changes.append((tracked.name, old, new))
+    order = {f.name: index for index, f in enumerate(model._meta.concrete_fields)}
+    return sorted(changes, key=lambda change: order.get(change[0], len(order)))
+
+
+def case_history(case: DataRequest) -> list[HistoryEntry]:
+    """The case's timeline for staff: every history record of the case and its clarifications, oldest first.
+
+    Consecutive records of one object are compared field by field
+    (``diff_against``); people are loaded in one query, whatever their number.
+    """
+    sources = [
+        (DataRequest, _lazy("Request"), case.history.select_related("history_user")),
+        (
+            Clarification,
+            _lazy("Clarification"),
+            Clarification.history.filter(request_id=case.pk).select_related("history_user"),
+        ),
+    ]
+    raw = []
+    for model, subject, records in sources:
+        previous_by_object: dict = {}
+        for record in records.order_by("history_date", "history_id"):
+            previous = previous_by_object.get(record.id)
+            raw.append((record, model, subject, _record_changes(model, record, previous)))
+            previous_by_object[record.id] = record
+    user_ids = {
+        value
+        for _record, model, _subject, changes in raw
+        for name, old, new in changes
+        if model._meta.get_field(name).is_relation
+        for value in (old, new)
+        if value is not None
+    }
+    users = {user.pk: user for user in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    entries = []
+    for record, model, subject, changes in sorted(raw, key=lambda item: (item[0].history_date, item[0].history_id)):
+        event, reason = _event_and_reason(record.history_change_reason or "")
+        entries.append(
+            HistoryEntry(
+                at=record.history_date,
+                who=record.history_user,
+                subject=subject,
+                action=event or _KIND_LABELS.get(record.history_type, ""),
+                reason=reason,
+                changes=[
+                    FieldChange(
+                        field=name,
+                        label=model._meta.get_field(name).verbose_name,
+                        old=_readable(model, name, old, users),
+                        new=_readable(model, name, new, users),
+                    )
+                    for name, old, new in changes
+                ],
             )
         )
     return entries

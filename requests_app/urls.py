@@ -29,4 +29,6 @@ urlpatterns = [
     # A draft is deleted; a submitted request is withdrawn.
     path("<int:pk>/delete/", views.request_delete, name="delete"),
     path("<int:pk>/withdraw/", views.request_withdraw, name="withdraw"),
+    # The answer to the agency's open question.
+    path("<int:pk>/clarification/", views.clarification_answer, name="clarification_answer"),
 ]

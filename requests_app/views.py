@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from requests_app import forms, permissions, selectors, services
 from requests_app.models import AttachmentKind, EthicsApproval
-from requests_app.workflow import TransitionError
+from requests_app.workflow import TRANSITIONS, TransitionError
 
 logger = logging.getLogger(__name__)
 
@@ -124,10 +124,15 @@ def request_create(request):
     return redirect("requests_app:profile", pk=case.pk)
 
 
-@login_required
-def request_detail(request, pk: int):
-    case = permissions.get_request_for(request.user, pk)
+def _may_answer(user, case) -> bool:
+    answer = TRANSITIONS["answer_clarification"]
+    return case.status in answer.sources and answer.may_fire(user, case)
+
+
+def _detail_page(request, case, *, answer_form=None):
     user = request.user
+    may_answer = _may_answer(user, case)
+    clarifications = list(case.clarifications.all())
     return render(
         request,
         "requests_app/detail.html",
@@ -140,8 +145,38 @@ def request_detail(request, pk: int):
             "can_edit": permissions.user_can_edit_draft(user, case),
             "can_delete": permissions.user_can_delete_draft(user, case),
             "can_withdraw": permissions.user_can_withdraw(user, case),
+            # The requester sees the questions and answers, never who at the agency asked.
+            "open_question": next((item for item in clarifications if item.answered_at is None), None),
+            "answered_questions": [item for item in clarifications if item.answered_at is not None],
+            "answer_form": (answer_form or forms.ClarificationAnswerForm()) if may_answer else None,
         },
     )
+
+
+@login_required
+def request_detail(request, pk: int):
+    return _detail_page(request, permissions.get_request_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def clarification_answer(request, pk: int):
+    """The requester answers the open question; the statutory clock starts again."""
+    case = permissions.get_request_for(request.user, pk)
+    permissions.check(TRANSITIONS["answer_clarification"].may_fire(request.user, case))
+    form = forms.ClarificationAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.clarification_answer(case=case, actor=request.user, answer=form.cleaned_data["answer"])
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            messages.error(request, str(error))
+            return redirect("requests_app:detail", pk=case.pk)
+        else:
+            messages.success(request, _("Your answer is sent to the agency. The review continues."))
+            return redirect("requests_app:detail", pk=case.pk)
+    return _detail_page(request, case, answer_form=form)
 
 
 # --- Steps 1, 2 and 5: fields of the request -------------------------------------------

@@ -11,7 +11,11 @@ ROLE_PERMISSIONS = {
     "privacy_officer": ["requests_app.view_legalprovision", "requests_app.view_legalcriterion"],
     "access_lead": ["requests_app.sign_off_datarequest"]
     + [f"requests_app.view_{model}" for model in REVIEW]
-    + [f"requests_app.{action}_{model}" for model in ("legalprovision", "legalcriterion") for action in ("add", "change")],
+    + [
+        f"requests_app.{action}_{model}"
+        for model in ("legalprovision", "legalcriterion")
+        for action in ("add", "change")
+    ],
     "auditor": [f"requests_app.view_{model}" for model in REVIEW + HISTORY],
 }
 

@@ -1,0 +1,401 @@
+"""The privacy officers' workspace: queues, workload, the case page and its actions.
+
+Every page needs a signed-in agency staff member (403 otherwise). Lists start
+from ``selectors.workspace_cases`` (what the user may view, filtered in SQL);
+a case is loaded through ``permissions.get_request_for``, so a case the user
+may not view answers 404. Each action is one service call; the domain's
+exceptions become form errors (``ValidationError``), a message
+(``TransitionError``, ``ConcurrentChangeError``) or a 403 (``PermissionDenied``).
+"""
+
+import csv
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from requests_app import clock, permissions, selectors, services, staff_forms
+from requests_app.models import RequesterCategory, Status
+from requests_app.workflow import TRANSITIONS, TransitionError
+
+PAGE_SIZE = 25
+#: What a spreadsheet would read as the start of a formula (OWASP's CSV injection list).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def staff_required(view):
+    """A signed-in agency staff member; anyone else gets 403 (the pages exist for every staff role)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_agency_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_case(view):
+    """Load the case the user may view (404 otherwise, drafts included), then require staff (403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, pk: int, *args, **kwargs):
+        case = permissions.get_request_for(request.user, pk)
+        if case.is_draft:
+            raise Http404
+        if not request.user.is_agency_staff:
+            raise PermissionDenied
+        return view(request, case, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Queues ---------------------------------------------------------------------------
+
+
+def _queue_names(user) -> list[str]:
+    """The tabs this user sees; the sign-off queue is the lead's."""
+    return [name for name in staff_forms.QUEUE_KEYS if name != "sign_off" or permissions.user_is_access_lead(user)]
+
+
+def _default_queue(user) -> str:
+    """Someone who can be given cases starts with their own; everyone else with every case they may view."""
+    return "mine" if permissions.user_can_be_assigned(user) else "all"
+
+
+def _filtered_cases(request, now):
+    """(form, queue, cases) for the query string: the one queryset the page, the CSV and bulk assignment share."""
+    form = staff_forms.QueueFilterForm(request.GET)
+    filters = form.filters()
+    names = _queue_names(request.user)
+    queue = filters.pop("queue", None)
+    if queue not in names:
+        queue = _default_queue(request.user)
+    sort = filters.pop("sort", "due")
+    cases = selectors.queue_cases(request.user, now=now, queue=queue, filters=filters, sort=sort)
+    return form, queue, names, cases
+
+
+def _query_string(request, **changes) -> str:
+    query = request.GET.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = value
+    return query.urlencode()
+
+
+@staff_required
+@require_GET
+def queue(request):
+    now = timezone.now()
+    form, current, names, cases = _filtered_cases(request, now)
+    counts = selectors.queue_counts(request.user, now=now, names=names)
+    labels = staff_forms.queue_labels()
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(case, selectors.due_state(case, now=now)) for case in page.object_list]
+    lead = permissions.user_is_access_lead(request.user)
+    return render(
+        request,
+        "workspace/queue.html",
+        {
+            "tabs": [
+                {
+                    "key": name,
+                    "label": labels[name],
+                    "count": counts[name],
+                    "current": name == current,
+                    "url": f"?{urlencode({'queue': name})}",
+                }
+                for name in names
+            ],
+            "queue": current,
+            "queue_label": labels[current],
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": _query_string(request, page=None),
+            "export_url": f"{reverse('workspace:export')}?{_query_string(request, page=None)}",
+            "bulk_form": staff_forms.BulkAssignForm() if lead else None,
+            "is_lead": lead,
+            "due_soon_days": selectors.DUE_SOON_DAYS,
+        },
+    )
+
+
+def _csv_cell(value) -> str:
+    """A cell as text, defused: a spreadsheet must not run what a requester typed as a formula."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line, for streaming ``csv.writer``."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@staff_required
+@require_GET
+@never_cache
+def export_csv(request):
+    """The current filtered view, every page of it, as CSV."""
+    now = timezone.now()
+    _form, current, _names, cases = _filtered_cases(request, now)
+    # Labels are resolved now, in the user's language: the rows are written after the view returns.
+    statuses, categories = dict(Status.choices), dict(RequesterCategory.choices)
+    statuses = {key: str(label) for key, label in statuses.items()}
+    categories = {key: str(label) for key, label in categories.items()}
+    yes, no = _("yes"), _("no")
+    header = [
+        _("Reference"),
+        _("Title"),
+        _("Organisation"),
+        _("Requester category"),
+        _("Status"),
+        _("Received"),
+        _("Due"),
+        _("Assigned officer"),
+        _("Overdue"),
+    ]
+
+    def rows():
+        writer = csv.writer(_Echo())
+        yield "\ufeff"  # spreadsheets read the accents right with the byte-order mark
+        yield writer.writerow(header)
+        for case in cases.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    _csv_cell(value)
+                    for value in (
+                        case.reference,
+                        case.title,
+                        case.organisation,
+                        categories.get(case.requester_category, case.requester_category),
+                        statuses.get(case.status, case.status),
+                        clock.local_date(case.received_at).isoformat(),
+                        clock.local_date(case.due_at).isoformat(),
+                        case.assigned_to.email if case.assigned_to else "",
+                        yes if clock.is_overdue(case, now=now) else no,
+                    )
+                ]
+            )
+
+    filename = f"cases-{current}-{clock.local_date(now).isoformat()}.csv"
+    return StreamingHttpResponse(
+        rows(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@staff_required
+@require_POST
+def bulk_assign(request):
+    """The lead gives the ticked cases to one officer, each through ``case_assign`` with the status the page showed."""
+    if not permissions.user_is_access_lead(request.user):
+        raise PermissionDenied
+    # The queue's query string, re-encoded: the lead lands back on the view they acted from.
+    back = f"{reverse('workspace:queue')}?{QueryDict(request.POST.get('query', '')).urlencode()}"
+    ids = [value for value in request.POST.getlist("cases") if value.isdigit()]
+    form = staff_forms.BulkAssignForm(request.POST, case_ids=[int(value) for value in ids])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    officer = form.cleaned_data["officer"]
+    visible = selectors.workspace_cases(request.user).in_bulk(form.cleaned_data["cases"])
+    for pk in form.cleaned_data["cases"]:
+        case = visible.get(pk)
+        if case is None:
+            messages.error(request, _("Case #%(pk)s: not found.") % {"pk": pk})
+            continue
+        try:
+            services.case_assign(
+                case=case, actor=request.user, officer=officer, seen_status=request.POST.get(f"seen_status_{pk}")
+            )
+        except ValidationError as error:
+            messages.error(request, f"{case.reference}: {' '.join(error.messages)}")
+        except (TransitionError, PermissionDenied) as error:
+            messages.error(request, f"{case.reference}: {error or _('you may not assign this case.')}")
+        else:
+            messages.success(
+                request,
+                _("%(reference)s is assigned to %(officer)s.") % {"reference": case.reference, "officer": officer},
+            )
+    return redirect(back)
+
+
+@staff_required
+@require_GET
+def workload(request):
+    if not permissions.user_is_access_lead(request.user):
+        raise PermissionDenied
+    now = timezone.now()
+    return render(
+        request,
+        "workspace/workload.html",
+        {"officers": selectors.officer_workload(now=now), "due_soon_days": selectors.DUE_SOON_DAYS},
+    )
+
+
+# --- The case -------------------------------------------------------------------------
+
+
+def _action_allowed(user, case, *names: str) -> bool:
+    """Whether ``user`` may fire one of the transitions ``names`` on the case as it is now."""
+    return any(case.status in TRANSITIONS[name].sources and TRANSITIONS[name].may_fire(user, case) for name in names)
+
+
+def _day(moment) -> str:
+    return date_format(clock.local_date(moment), "DATE_FORMAT")
+
+
+def clock_sentence(explanation: clock.ClockExplanation) -> str:
+    """The due date as its sum: "Received on X, +20 days, +4 days paused, +10 days extended on Y → due Z"."""
+    terms = [
+        _("Received on %(date)s") % {"date": _day(explanation.received_at)},
+        _("+%(days)d days") % {"days": explanation.delay_days},
+    ]
+    if explanation.paused_days:
+        terms.append(
+            ngettext("+%(days)d day paused", "+%(days)d days paused", explanation.paused_days)
+            % {"days": explanation.paused_days}
+        )
+    if explanation.extension_days:
+        terms.append(
+            _("+%(days)d days extended on %(date)s")
+            % {"days": explanation.extension_days, "date": _day(explanation.extended_at)}
+        )
+    return _("%(terms)s → due %(date)s") % {"terms": ", ".join(terms), "date": _day(explanation.due_at)}
+
+
+def _case_page(request, case, *, status: int = 200, **forms):
+    """The case page; ``forms`` replaces an action's blank form with the bound one being corrected."""
+    now = timezone.now()
+    user = request.user
+    clarifications = list(case.clarifications.select_related("asked_by"))
+    explanation = clock.explain(case, clarifications)
+    can_assign = _action_allowed(user, case, "assign", "reassign")
+    can_ask = _action_allowed(user, case, "ask_clarification")
+    can_extend = _action_allowed(user, case, "extend")
+    return render(
+        request,
+        "workspace/case.html",
+        {
+            "case": case,
+            "due": selectors.due_state(case, now=now),
+            "overdue": clock.is_overdue(case, now=now),
+            "clock": explanation,
+            "clock_sentence": clock_sentence(explanation),
+            "open_pause": next((pause for pause in explanation.pauses if pause.answered_at is None), None),
+            "clarifications": clarifications,
+            "specifications": selectors.specification_rows(case),
+            "attachments": case.attachments.all(),
+            "history": selectors.case_history(case),
+            "assign_form": forms.get("assign_form")
+            or (staff_forms.AssignForm(initial={"seen_status": case.status}) if can_assign else None),
+            "ask_form": forms.get("ask_form") or (staff_forms.ClarificationAskForm() if can_ask else None),
+            "extend_form": forms.get("extend_form") or (staff_forms.ExtensionForm() if can_extend else None),
+            "extension_refusal": clock.extension_refusal(case, days=settings.EXTENSION_DAYS, now=now)
+            if can_extend
+            else None,
+            "can_act": can_assign or can_ask or can_extend,
+        },
+        status=status,
+    )
+
+
+@staff_case
+@require_GET
+def case_detail(request, case):
+    return _case_page(request, case)
+
+
+def _refused(request, case, error):
+    """A move the case's state no longer allows, or a stale page: say so and show the case as it is."""
+    messages.error(request, str(error))
+    return redirect("workspace:case", pk=case.pk)
+
+
+@staff_case
+@require_POST
+def case_assign(request, case):
+    # Assign and reassign share one rule: whoever may not is refused outright; a stale page gets a message.
+    permissions.check(TRANSITIONS["assign"].may_fire(request.user, case))
+    form = staff_forms.AssignForm(request.POST)
+    if form.is_valid():
+        officer = form.cleaned_data["officer"]
+        try:
+            services.case_assign(
+                case=case, actor=request.user, officer=officer, seen_status=form.cleaned_data["seen_status"]
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            return _refused(request, case, error)
+        else:
+            messages.success(request, _("The case is assigned to %(officer)s.") % {"officer": officer})
+            return redirect("workspace:case", pk=case.pk)
+    return _case_page(request, case, assign_form=form)
+
+
+@staff_case
+@require_POST
+def clarification_ask(request, case):
+    permissions.check(TRANSITIONS["ask_clarification"].may_fire(request.user, case))
+    form = staff_forms.ClarificationAskForm(request.POST)
+    if form.is_valid():
+        try:
+            services.clarification_ask(case=case, actor=request.user, question=form.cleaned_data["question"])
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            return _refused(request, case, error)
+        else:
+            messages.success(
+                request, _("The question is sent to the requester. The clock is stopped until they answer.")
+            )
+            return redirect("workspace:case", pk=case.pk)
+    return _case_page(request, case, ask_form=form)
+
+
+@staff_case
+@require_POST
+def deadline_extend(request, case):
+    permissions.check(TRANSITIONS["extend"].may_fire(request.user, case))
+    form = staff_forms.ExtensionForm(request.POST)
+    if form.is_valid():
+        try:
+            case = services.deadline_extend(
+                case=case, actor=request.user, days=form.cleaned_data["days"], notice=form.cleaned_data["notice"]
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            return _refused(request, case, error)
+        else:
+            messages.success(
+                request,
+                _("The delay is extended by %(days)d days. The answer is now due on %(due)s.")
+                % {"days": case.extension_days, "due": date_format(clock.local_date(case.due_at), "DATE_FORMAT")},
+            )
+            return redirect("workspace:case", pk=case.pk)
+    return _case_page(request, case, extend_form=form)
