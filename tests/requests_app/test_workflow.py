@@ -35,3 +35,11 @@ def test_actions_that_keep_the_status_show_as_loops(capsys):
     assert "received --> under_review: assign" in diagram
     assert "under_review --> awaiting_requester: ask_clarification" in diagram
     assert "awaiting_requester --> under_review: answer_clarification" in diagram
+
+
+def test_the_readme_shows_the_current_diagram():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+    assert mermaid_diagram() in readme, "run `python manage.py workflow_diagram` and paste it into README.md"
