@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from portal.models import User
 from portal.roles import Role
 from requests_app import services
-from requests_app.models import DataRequest, EthicsApproval, LegalBasis, RequesterCategory, Status
+from requests_app.models import DataRequest, EthicsApproval, LegalBasis, LegalProvision, RequesterCategory, Status
 from stats_app.models import Category, Custodian, Dataset, Dimension, Measure, MeasureKind
 
 _sequence = itertools.count(1)
@@ -104,9 +104,11 @@ def make_request(
 ) -> DataRequest:
     """A complete request in ``status``, built through the services.
 
-    Reaches ``draft``, ``received``, ``withdrawn``, ``under_review`` and
-    ``awaiting_requester``; for the last two a lead assigns ``officer`` (made
-    when not given) and the officer asks a question.
+    Reaches ``draft``, ``received``, ``withdrawn``, then, with a lead
+    assigning ``officer`` (made when not given): ``under_review``,
+    ``awaiting_requester`` (a question asked), ``decision_proposed`` (an
+    approval proposed after every criterion is met), ``approved`` and
+    ``refused`` (signed off by the lead).
     """
     requester = requester or make_user()
     dataset = dataset or make_catalogue()
@@ -131,12 +133,27 @@ def make_request(
         return case
     if status == Status.WITHDRAWN:
         return services.request_withdraw(case=case, actor=requester, reason="No longer needed", now=now)
-    if status in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
-        officer = officer or make_user(role=Role.PRIVACY_OFFICER)
-        lead = make_user(role=Role.ACCESS_LEAD)
-        case = services.case_assign(case=case, actor=lead, officer=officer, now=now)
-        if status == Status.AWAITING_REQUESTER:
-            services.clarification_ask(case=case, actor=officer, question="Which years do you need?", now=now)
-            case.refresh_from_db()
+    officer = officer or make_user(role=Role.PRIVACY_OFFICER)
+    lead = make_user(role=Role.ACCESS_LEAD)
+    case = services.case_assign(case=case, actor=lead, officer=officer, now=now)
+    if status == Status.UNDER_REVIEW:
         return case
-    raise ValueError(f"make_request cannot reach {status} yet")
+    if status == Status.AWAITING_REQUESTER:
+        services.clarification_ask(case=case, actor=officer, question="Which years do you need?", now=now)
+        case.refresh_from_db()
+        return case
+    if status not in (Status.DECISION_PROPOSED, Status.APPROVED, Status.REFUSED):
+        raise ValueError(f"make_request cannot reach {status} yet")
+    if status == Status.REFUSED:
+        refusal = LegalProvision.objects.get(code="r221_research")
+        services.decision_propose(
+            case=case, actor=officer, outcome="refused", reasons="Nominative data.", provisions=[refusal], now=now
+        )
+    else:
+        for criterion in services.criteria_for(case):
+            services.criterion_assess(case=case, actor=officer, criterion=criterion, outcome="met", now=now)
+        services.decision_propose(case=case, actor=officer, outcome="approved", reasons="", provisions=[], now=now)
+    if status == Status.DECISION_PROPOSED:
+        case.refresh_from_db()
+        return case
+    return services.decision_sign_off(case=case, actor=lead, now=now)
