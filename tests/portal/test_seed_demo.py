@@ -23,6 +23,7 @@ def test_seed_demo_creates_an_account_per_role_and_cases_in_many_states(db):
         Status.AWAITING_REQUESTER,
         Status.DECISION_PROPOSED,
         Status.APPROVED,
+        Status.PARTIALLY_APPROVED,
         Status.REFUSED,
         Status.WITHDRAWN,
     }

@@ -107,6 +107,15 @@ PROJECTS = [
         "state": "approved",
     },
     {
+        "title": "Montants payés par spécialité et par région",
+        "purpose": "Comparer les montants payés aux médecins selon la spécialité, dans chaque région.",
+        "dataset": "medical_services",
+        "measure": "amount_paid",
+        "dimensions": ["year", "region", "specialty"],
+        "filters": {"year": ["2024"]},
+        "state": "partially_approved",
+    },
+    {
         "title": "Liste des patients diabétiques de Laval",
         "purpose": "Obtenir la liste nominative des patients diabétiques pour les contacter.",
         "dataset": "medical_services",
@@ -251,6 +260,20 @@ class Command(BaseCommand):
                 provisions=[LegalProvision.objects.get(code="r221_research")],
                 now=at(),
             )
+        elif state == "partially_approved":
+            for criterion in services.criteria_for(case):
+                services.criterion_assess(
+                    case=case, actor=officer, criterion=criterion, outcome=Assessment.MET, note="Vérifié.", now=at()
+                )
+            services.decision_propose(
+                case=case,
+                actor=officer,
+                outcome=DecisionOutcome.PARTIALLY_APPROVED,
+                reasons="Dans les petites régions, les montants par spécialité permettraient "
+                "d'identifier des médecins : ils sont regroupés.",
+                provisions=[LegalProvision.objects.get(code="a29_s67")],
+                now=at(),
+            )
         else:
             for criterion in services.criteria_for(case):
                 services.criterion_assess(
@@ -259,7 +282,7 @@ class Command(BaseCommand):
             services.decision_propose(
                 case=case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[], now=at()
             )
-        if state in ("approved", "refused"):
+        if state in ("approved", "partially_approved", "refused"):
             services.decision_sign_off(case=case, actor=lead, now=at())
 
     def _print_logins(self) -> None:
