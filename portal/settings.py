@@ -146,6 +146,10 @@ MFA_TOTP_ISSUER = "Portail d'accès aux données"
 # without an authenticator app. Never set in production.
 MFA_TOTP_INSECURE_BYPASS_CODE = env.str("DEMO_MFA_BYPASS_CODE", default="") or None
 
+# History reasons carry free text (a withdrawal's reason, a notice of extension):
+# a text column, not simple-history's default varchar(100).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 # guardian: no anonymous user row; object permissions live in direct-FK tables.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False

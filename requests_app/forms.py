@@ -534,6 +534,26 @@ class ClarificationAnswerForm(PortalForm):
         self.fields["answer"].required_for_submission = True
 
 
+class AgencyMessageForm(PortalForm):
+    """The requester's message to the agency, kept with the request."""
+
+    body = forms.CharField(
+        label=gettext_lazy("Your message to the agency"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=TEXT_LIMIT,
+        error_messages={
+            "required": gettext_lazy("Your message: write your message to the agency."),
+            "max_length": gettext_lazy(
+                "Your message: use at most %(limit_value)d characters (you used %(show_value)d)."
+            ),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].required_for_submission = True
+
+
 # --- What keeps a draft from being submitted --------------------------------------
 
 

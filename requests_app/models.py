@@ -471,6 +471,9 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     returned_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
     return_reason = models.TextField(_("why it was sent back"), blank=True)
     history = HistoricalRecords(m2m_fields=[provisions])
@@ -494,8 +497,8 @@ class Decision(models.Model):
             ),
             models.CheckConstraint(
                 name="decision_return_fields_paired",
-                condition=Q(returned_at__isnull=True, return_reason="")
-                | (Q(returned_at__isnull=False) & ~Q(return_reason="")),
+                condition=Q(returned_at__isnull=True, returned_by__isnull=True, return_reason="")
+                | (Q(returned_at__isnull=False, returned_by__isnull=False) & ~Q(return_reason="")),
             ),
             models.UniqueConstraint(
                 fields=["request"],

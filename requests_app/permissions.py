@@ -167,6 +167,19 @@ def user_can_withdraw(user, case: DataRequest) -> bool:
     return case.status in OPEN_STATES and user_is_requester_of(user, case)
 
 
+#: Once withdrawn or closed, a case takes no more messages.
+_MESSAGE_CLOSED_STATES = frozenset({Status.DRAFT, Status.WITHDRAWN, Status.CLOSED})
+
+
+def user_can_write_message(user, case: DataRequest, *, internal: bool = False) -> bool:
+    """The requester writes to the agency; the officer on the case (or a lead) writes to them or leaves notes."""
+    if case.status in _MESSAGE_CLOSED_STATES:
+        return False
+    if case.requester_id == user.pk:
+        return not internal and user_is_requester_of(user, case)
+    return user_works_case(user, case)
+
+
 def requests_visible_to(user):
     """Every case ``user`` may view, filtered in SQL: guardian's direct FK table, or a role permission."""
     own = get_objects_for_user(user, VIEW, klass=DataRequest, accept_global_perms=False, with_superuser=False)

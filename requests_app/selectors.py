@@ -12,7 +12,15 @@ from django.utils.translation import gettext_lazy as _lazy
 from portal.models import User
 from requests_app import clock
 from requests_app.clock import UNDECIDED_STATES
-from requests_app.models import Clarification, DataRequest, Status, TableSpecification
+from requests_app.models import (
+    Clarification,
+    CriterionAssessment,
+    DataRequest,
+    Decision,
+    LegalCriterion,
+    Status,
+    TableSpecification,
+)
 from requests_app.permissions import ASSIGNABLE_ROLES, requests_visible_to
 from requests_app.workflow import TRANSITIONS
 from stats_app.models import Category, Dimension
@@ -76,8 +84,17 @@ class TimelineEntry:
     reason: str
 
 
-#: Audit events whose free text is an agency record: assignment records the officer's e-mail address.
-_INTERNAL_REASONS = frozenset({TRANSITIONS["assign"].audit_event, TRANSITIONS["reassign"].audit_event})
+#: Audit events whose free text is an agency record: assignment records the officer's e-mail address;
+#: a proposal records its outcome and a return its reason, neither of which the requester may see
+#: before the decision is signed off.
+_INTERNAL_REASONS = frozenset(
+    {
+        TRANSITIONS["assign"].audit_event,
+        TRANSITIONS["reassign"].audit_event,
+        TRANSITIONS["propose_decision"].audit_event,
+        TRANSITIONS["return_decision"].audit_event,
+    }
+)
 
 
 def _public_reason(reason: str) -> str:
@@ -397,6 +414,92 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
                     )
                     for name, old, new in changes
                 ],
+            )
+        )
+    return entries
+
+
+# --- Review against the Act: checklist, decisions, messages, adjustments --------------------
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    """One applicable criterion and the finding recorded on it (``None`` before any)."""
+
+    criterion: LegalCriterion
+    assessment: CriterionAssessment | None
+
+
+def checklist_rows(case: DataRequest, criteria: list[LegalCriterion]) -> list[ChecklistRow]:
+    """The findings of ``criteria`` (from ``services.criteria_for``), read in one query whatever their number."""
+    assessments = {
+        assessment.criterion_id: assessment
+        for assessment in case.assessments.select_related("assessed_by").filter(criterion__in=criteria)
+    }
+    return [ChecklistRow(criterion=criterion, assessment=assessments.get(criterion.pk)) for criterion in criteria]
+
+
+def case_consultations(case: DataRequest):
+    """The consultations of the case's data owners, oldest first, with the people involved joined."""
+    return case.consultations.select_related("custodian", "asked_by", "answered_by").order_by("asked_at", "pk")
+
+
+def case_decisions(case: DataRequest) -> list[Decision]:
+    """Every decision of the case, oldest first, with its people and provisions in a fixed number of queries."""
+    return list(
+        case.decisions.select_related("proposed_by", "signed_off_by", "returned_by")
+        .prefetch_related("provisions")
+        .order_by("proposed_at", "pk")
+    )
+
+
+def signed_decision(case: DataRequest) -> Decision | None:
+    """The decision signed off on the case, the only one the requester may read; ``None`` before it."""
+    return case.decisions.filter(signed_off_at__isnull=False).order_by("-signed_off_at", "-pk").first()
+
+
+def case_messages(case: DataRequest, *, include_internal: bool):
+    """The case's thread, oldest first; internal notes only when ``include_internal`` (staff pages)."""
+    messages = case.messages.select_related("author").order_by("created_at", "pk")
+    return messages if include_internal else messages.filter(is_internal=False)
+
+
+#: The change reason ``services.specification_adjust`` records: this prefix, then the officer's reason.
+ADJUSTMENT_PREFIX = "specification.adjusted: "
+
+
+@dataclass(frozen=True)
+class AdjustmentEntry:
+    at: datetime
+    #: The table's number on the case (1 for the first table), and its label.
+    number: int | None
+    table: str
+    reason: str
+    #: The staff member who adjusted it (an agency record: only the staff pages show it).
+    who: object
+
+
+def specification_adjustments(case: DataRequest, rows: list[SpecificationRow]) -> list[AdjustmentEntry]:
+    """The table adjustments of the case with their reasons, oldest first, from the tables' history (one query).
+
+    ``rows`` are the case's ``specification_rows``, which give each table its number and label.
+    """
+    numbers = {row.specification.pk: (number, row) for number, row in enumerate(rows, start=1)}
+    records = (
+        TableSpecification.history.filter(request_id=case.pk, history_change_reason__startswith=ADJUSTMENT_PREFIX)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    entries = []
+    for record in records:
+        number, row = numbers.get(record.id, (None, None))
+        entries.append(
+            AdjustmentEntry(
+                at=record.history_date,
+                number=number,
+                table=f"{row.dataset} — {row.measure}" if row else "",
+                reason=record.history_change_reason[len(ADJUSTMENT_PREFIX) :],
+                who=record.history_user,
             )
         )
     return entries

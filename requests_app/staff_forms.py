@@ -5,14 +5,22 @@ Forms only check input; each action's writes go through ``requests_app.services`
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from requests_app import selectors
-from requests_app.forms import PortalForm
-from requests_app.models import RequesterCategory, Status
-from stats_app.models import Dataset
+from requests_app.forms import PortalForm, SpecificationForm
+from requests_app.models import (
+    Assessment,
+    DecisionOutcome,
+    LegalProvision,
+    RequesterCategory,
+    Status,
+)
+from stats_app.models import Custodian, Dataset
 
 #: The queues of the workspace, in the order of their tabs.
 QUEUE_KEYS = ("mine", "unassigned", "due_soon", "overdue", "awaiting_requester", "sign_off", "all")
@@ -190,3 +198,197 @@ class ExtensionForm(PortalForm):
         days.help_text = _("From 1 to %(max)d calendar days, once.") % {"max": limit}
         for name in ("days", "notice"):
             self.fields[name].required_for_submission = True
+
+
+# --- Review against the Act -------------------------------------------------------------
+
+
+def _required_text(
+    label, *, required: str, max_length: int | None = 10_000, rows: int = 4, help_text=""
+) -> forms.CharField:
+    field = forms.CharField(
+        label=label,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        max_length=max_length,
+        help_text=help_text,
+        error_messages={
+            "required": required,
+            "max_length": format_lazy(
+                gettext_lazy("{label}: use at most %(limit_value)d characters (you used %(show_value)d)."),
+                label=label,
+            ),
+        },
+    )
+    field.required_for_submission = True
+    return field
+
+
+class ChecklistForm(PortalForm):
+    """The whole checklist in one form: per criterion a finding (met, not met, not applicable) and a note.
+
+    Only the rows whose finding or note changed are saved (``changed_rows``).
+    """
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            pk = row.criterion.pk
+            current = row.assessment
+            self.fields[f"outcome_{pk}"] = forms.ChoiceField(
+                label=_("Finding on “%(criterion)s”") % {"criterion": row.criterion.code},
+                choices=Assessment.choices,
+                required=False,
+                widget=forms.RadioSelect,
+                initial=current.outcome if current else None,
+                error_messages={"invalid_choice": _("Finding: choose met, not met or not applicable.")},
+            )
+            self.fields[f"note_{pk}"] = forms.CharField(
+                label=_("Note on “%(criterion)s”") % {"criterion": row.criterion.code},
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=current.note if current else "",
+            )
+
+    def row_fields(self):
+        """(row, finding field, note field) for the template."""
+        return [(row, self[f"outcome_{row.criterion.pk}"], self[f"note_{row.criterion.pk}"]) for row in self.rows]
+
+    def clean(self):
+        cleaned = super().clean()
+        for row in self.rows:
+            pk = row.criterion.pk
+            if cleaned.get(f"note_{pk}") and not cleaned.get(f"outcome_{pk}") and f"outcome_{pk}" not in self.errors:
+                self.add_error(f"outcome_{pk}", _("Finding: choose met, not met or not applicable for this note."))
+        return cleaned
+
+    def changed_rows(self):
+        """(criterion, finding, note) of each row whose finding or note differs from what is recorded."""
+        changed = []
+        for row in self.rows:
+            pk = row.criterion.pk
+            outcome, note = self.cleaned_data.get(f"outcome_{pk}"), (self.cleaned_data.get(f"note_{pk}") or "").strip()
+            if not outcome:
+                continue
+            current = row.assessment
+            if current is None or (current.outcome, current.note) != (outcome, note):
+                changed.append((row.criterion, outcome, note))
+        return changed
+
+    def add_row_error(self, criterion, error: ValidationError) -> None:
+        """A service's refusal of one row, shown on that row's finding."""
+        self.add_error(f"outcome_{criterion.pk}", error.messages)
+
+
+class ConsultationOpenForm(PortalForm):
+    """Ask a data owner other than the agency whether it agrees to the use of its data."""
+
+    custodian = forms.ModelChoiceField(
+        label=gettext_lazy("Data owner to consult"),
+        queryset=Custodian.objects.filter(is_agency=False).order_by("code"),
+        empty_label=gettext_lazy("Choose the data's owner"),
+        error_messages={
+            "required": gettext_lazy("Data owner: choose the organisation to consult."),
+            "invalid_choice": gettext_lazy("Data owner: choose an organisation from the list."),
+        },
+    )
+    question = _required_text(
+        gettext_lazy("Question to the data's owner"),
+        required=gettext_lazy("Question: write the question to ask the data's owner."),
+        help_text=gettext_lazy("The owner's representatives see this question and the tables, not the requester."),
+    )
+    due_on = forms.DateField(
+        label=gettext_lazy("Answer expected by"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": gettext_lazy("Answer expected by: give the date."),
+            "invalid": gettext_lazy("Answer expected by: enter a real date, for example 2026-09-30."),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("custodian", "due_on"):
+            self.fields[name].required_for_submission = True
+
+
+class ProvisionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, provision):
+        return f"{provision} — {provision.summary}"
+
+
+class DecisionProposeForm(PortalForm):
+    """The officer's proposal: the outcome, its reasons and the provisions relied on."""
+
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=DecisionOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Outcome: choose approved, partially approved or refused."),
+            "invalid_choice": gettext_lazy("Outcome: choose approved, partially approved or refused."),
+        },
+    )
+    reasons = forms.CharField(
+        label=gettext_lazy("Reasons"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("Required for a refusal, even partial. The requester reads them in the letter."),
+        error_messages={"max_length": gettext_lazy("Reasons: use at most %(limit_value)d characters.")},
+    )
+    provisions = ProvisionChoiceField(
+        label=gettext_lazy("Provisions relied on"),
+        required=False,
+        queryset=LegalProvision.objects.filter(is_active=True).order_by("act", "code"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("A refusal, even partial, cites at least one."),
+        error_messages={"invalid_choice": gettext_lazy("Provisions: choose provisions in force from the list.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].required_for_submission = True
+
+
+class DecisionSignOffForm(PortalForm):
+    """Sign off the decision the page showed: ``decision`` is its id, so a newer proposal is not signed unseen."""
+
+    decision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DecisionReturnForm(DecisionSignOffForm):
+    reason = _required_text(
+        gettext_lazy("Why it is sent back"),
+        required=gettext_lazy("Why it is sent back: say what the officer should change."),
+        max_length=5000,
+        help_text=gettext_lazy("The officer reads this; the requester does not."),
+    )
+
+
+class MessageForm(PortalForm):
+    body = _required_text(
+        gettext_lazy("Message"),
+        required=gettext_lazy("Message: write the message."),
+        rows=5,
+    )
+    internal = forms.BooleanField(
+        label=gettext_lazy("Internal note — never shown to the requester"),
+        required=False,
+    )
+
+
+class SpecificationAdjustForm(SpecificationForm):
+    """The officer's change to a filed table: its dimensions and filters (the measure stays), and why."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["measure"]
+        self.fields["reason"] = _required_text(
+            _("Why the table is adjusted"),
+            required=_("Why the table is adjusted: the requester will read this reason."),
+            max_length=5000,
+            rows=3,
+            help_text=_("The requester sees this reason with the adjusted table."),
+        )

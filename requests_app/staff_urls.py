@@ -15,4 +15,15 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", staff_views.case_assign, name="assign"),
     path("cases/<int:pk>/clarifications/", staff_views.clarification_ask, name="clarification_ask"),
     path("cases/<int:pk>/extension/", staff_views.deadline_extend, name="extend"),
+    path("cases/<int:pk>/checklist/", staff_views.checklist_save, name="checklist"),
+    path("cases/<int:pk>/consultations/", staff_views.consultation_open, name="consultation_open"),
+    path("cases/<int:pk>/decision/", staff_views.decision_propose, name="decision_propose"),
+    path("cases/<int:pk>/decision/sign-off/", staff_views.decision_sign_off, name="decision_sign_off"),
+    path("cases/<int:pk>/decision/return/", staff_views.decision_return, name="decision_return"),
+    path("cases/<int:pk>/messages/", staff_views.message_post, name="message"),
+    path(
+        "cases/<int:pk>/tables/<int:specification_pk>/adjust/",
+        staff_views.specification_adjust,
+        name="specification_adjust",
+    ),
 ]

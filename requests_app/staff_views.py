@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,7 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import clock, permissions, selectors, services, staff_forms
-from requests_app.models import RequesterCategory, Status
+from requests_app.models import DecisionOutcome, RequesterCategory, Status
 from requests_app.workflow import TRANSITIONS, TransitionError
 
 PAGE_SIZE = 25
@@ -287,6 +288,82 @@ def clock_sentence(explanation: clock.ClockExplanation) -> str:
     return _("%(terms)s → due %(date)s") % {"terms": ", ".join(terms), "date": _day(explanation.due_at)}
 
 
+#: While the checklist and the tables may still be changed (``criterion_assess``, ``specification_adjust``).
+REVIEW_STATES = frozenset({Status.UNDER_REVIEW, Status.AWAITING_REQUESTER})
+
+
+def _may_review(user, case) -> bool:
+    """Whether ``user`` may fill the checklist and adjust the tables of the case as it is now."""
+    return case.status in REVIEW_STATES and permissions.user_works_case(user, case)
+
+
+def _pending(decisions):
+    return next((decision for decision in decisions if decision.is_pending), None)
+
+
+def _review_context(request, case, forms: dict) -> dict:
+    """The review sections: checklist, consultations, decision, messages and table adjustments."""
+    user = request.user
+    may_review = _may_review(user, case)
+    checklist = selectors.checklist_rows(case, services.criteria_for(case))
+    decisions = selectors.case_decisions(case)
+    pending = _pending(decisions)
+    may_propose = _action_allowed(user, case, "propose_decision")
+    may_sign = pending is not None and _action_allowed(user, case, f"sign_off_{pending.outcome}")
+    may_return = pending is not None and _action_allowed(user, case, "return_decision")
+    specifications = selectors.specification_rows(case)
+    return {
+        "checklist": checklist,
+        "checklist_form": forms.get("checklist_form")
+        or (staff_forms.ChecklistForm(rows=checklist, prefix="checklist") if may_review else None),
+        "consultations": selectors.case_consultations(case),
+        "consultation_form": forms.get("consultation_form")
+        or (
+            staff_forms.ConsultationOpenForm(prefix="consultation")
+            if _action_allowed(user, case, "consult_custodian")
+            else None
+        ),
+        "obstacles": services.approval_obstacles(case, outcome=DecisionOutcome.APPROVED)
+        if case.status in REVIEW_STATES
+        else [],
+        "propose_form": forms.get("propose_form")
+        or (staff_forms.DecisionProposeForm(prefix="decision") if may_propose else None),
+        "pending_decision": pending,
+        "pending_is_mine": pending is not None and pending.proposed_by_id == user.pk,
+        "sign_off_form": forms.get("sign_off_form")
+        or (staff_forms.DecisionSignOffForm(initial={"decision": pending.pk}, prefix="sign-off") if may_sign else None),
+        "return_form": forms.get("return_form")
+        or (staff_forms.DecisionReturnForm(initial={"decision": pending.pk}, prefix="return") if may_return else None),
+        "past_decisions": [decision for decision in decisions if not decision.is_pending],
+        "thread": selectors.case_messages(case, include_internal=True),
+        "message_form": forms.get("message_form")
+        or (staff_forms.MessageForm(prefix="message") if permissions.user_works_case(user, case) else None),
+        "specifications": specifications,
+        "adjust_forms": _adjust_forms(specifications, forms.get("adjust_form")) if may_review else [],
+        "adjustments": selectors.specification_adjustments(case, specifications),
+    }
+
+
+def _adjust_form(specification, data=None):
+    return staff_forms.SpecificationAdjustForm(
+        data,
+        dataset=specification.dataset,
+        initial=staff_forms.SpecificationAdjustForm.initial_from(specification),
+        prefix=f"adjust-{specification.pk}",
+    )
+
+
+def _adjust_forms(specifications, bound=None) -> list:
+    """(row, form) per table; the form being corrected replaces its table's blank one."""
+    forms = []
+    for row in specifications:
+        if bound is not None and bound.specification.pk == row.specification.pk:
+            forms.append((row, bound))
+        else:
+            forms.append((row, _adjust_form(row.specification)))
+    return forms
+
+
 def _case_page(request, case, *, status: int = 200, **forms):
     """The case page; ``forms`` replaces an action's blank form with the bound one being corrected."""
     now = timezone.now()
@@ -300,6 +377,7 @@ def _case_page(request, case, *, status: int = 200, **forms):
         request,
         "workspace/case.html",
         {
+            **_review_context(request, case, forms),
             "case": case,
             "due": selectors.due_state(case, now=now),
             "overdue": clock.is_overdue(case, now=now),
@@ -307,7 +385,6 @@ def _case_page(request, case, *, status: int = 200, **forms):
             "clock_sentence": clock_sentence(explanation),
             "open_pause": next((pause for pause in explanation.pauses if pause.answered_at is None), None),
             "clarifications": clarifications,
-            "specifications": selectors.specification_rows(case),
             "attachments": case.attachments.all(),
             "history": selectors.case_history(case),
             "assign_form": forms.get("assign_form")
@@ -399,3 +476,210 @@ def deadline_extend(request, case):
             )
             return redirect("workspace:case", pk=case.pk)
     return _case_page(request, case, extend_form=form)
+
+
+# --- Review against the Act -------------------------------------------------------------
+
+
+class _RollBack(Exception):
+    """Undo the rows of the checklist already saved when another row is refused."""
+
+
+@staff_case
+@require_POST
+def checklist_save(request, case):
+    """Save the changed rows of the checklist, each through ``criterion_assess``; all or none."""
+    permissions.check(permissions.user_works_case(request.user, case))
+    rows = selectors.checklist_rows(case, services.criteria_for(case))
+    form = staff_forms.ChecklistForm(request.POST, rows=rows, prefix="checklist")
+    if form.is_valid():
+        changed = form.changed_rows()
+        try:
+            with transaction.atomic():
+                for criterion, outcome, note in changed:
+                    try:
+                        services.criterion_assess(
+                            case=case, actor=request.user, criterion=criterion, outcome=outcome, note=note
+                        )
+                    except ValidationError as error:
+                        form.add_row_error(criterion, error)
+                if form.errors:
+                    raise _RollBack
+        except _RollBack:
+            pass
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    ngettext("%(count)d finding is saved.", "%(count)d findings are saved.", len(changed))
+                    % {"count": len(changed)},
+                )
+            else:
+                messages.info(request, _("Nothing changed in the checklist."))
+            return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#checklist-title")
+    return _case_page(request, case, checklist_form=form)
+
+
+@staff_case
+@require_POST
+def consultation_open(request, case):
+    permissions.check(TRANSITIONS["consult_custodian"].may_fire(request.user, case))
+    form = staff_forms.ConsultationOpenForm(request.POST, prefix="consultation")
+    if form.is_valid():
+        try:
+            consultation = services.consultation_open(
+                case=case,
+                actor=request.user,
+                custodian=form.cleaned_data["custodian"],
+                question=form.cleaned_data["question"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            return _refused(request, case, error)
+        else:
+            messages.success(
+                request,
+                _("%(owner)s is consulted. Its representatives see the question in their portal.")
+                % {"owner": consultation.custodian},
+            )
+            return redirect("workspace:case", pk=case.pk)
+    return _case_page(request, case, consultation_form=form)
+
+
+@staff_case
+@require_POST
+def decision_propose(request, case):
+    permissions.check(TRANSITIONS["propose_decision"].may_fire(request.user, case))
+    form = staff_forms.DecisionProposeForm(request.POST, prefix="decision")
+    if form.is_valid():
+        try:
+            services.decision_propose(
+                case=case,
+                actor=request.user,
+                outcome=form.cleaned_data["outcome"],
+                reasons=form.cleaned_data["reasons"],
+                provisions=form.cleaned_data["provisions"],
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            return _refused(request, case, error)
+        else:
+            messages.success(request, _("The decision is proposed. A second person must sign it off."))
+            return redirect("workspace:case", pk=case.pk)
+    return _case_page(request, case, propose_form=form)
+
+
+def _check_may_sign(request, case):
+    """The pending decision, once ``user`` may sign it off or send it back (403 otherwise, the proposer too).
+
+    ``None`` when no decision waits any more (another lead acted first): the
+    caller says so rather than refusing a lead who could have acted a moment ago.
+    """
+    pending = case.decisions.filter(signed_off_at__isnull=True, returned_at__isnull=True).first()
+    if pending is None and permissions.user_is_access_lead(request.user):
+        return None
+    permissions.check(permissions.user_can_sign_off(request.user, case))
+    return pending
+
+
+def _stale_decision(request, case):
+    """The proposal was replaced since the page was loaded: a lead must not sign a text they have not read."""
+    messages.error(request, _("The proposed decision changed since the page was loaded. Read it again."))
+    return redirect("workspace:case", pk=case.pk)
+
+
+@staff_case
+@require_POST
+def decision_sign_off(request, case):
+    pending = _check_may_sign(request, case)
+    if pending is None:
+        return _refused(request, case, _("There is no decision waiting for sign-off."))
+    form = staff_forms.DecisionSignOffForm(request.POST, prefix="sign-off")
+    if not form.is_valid() or form.cleaned_data["decision"] != pending.pk:
+        return _stale_decision(request, case)
+    try:
+        case = services.decision_sign_off(case=case, actor=request.user, decision=pending)
+    except ValidationError as error:
+        form.add_domain_error(error)
+        return _case_page(request, case, sign_off_form=form)
+    except TransitionError as error:
+        return _refused(request, case, error)
+    messages.success(
+        request,
+        _("The decision is signed off: the request is now “%(status)s”.") % {"status": case.get_status_display()},
+    )
+    return redirect("workspace:case", pk=case.pk)
+
+
+@staff_case
+@require_POST
+def decision_return(request, case):
+    pending = _check_may_sign(request, case)
+    if pending is None:
+        return _refused(request, case, _("There is no decision waiting for sign-off."))
+    form = staff_forms.DecisionReturnForm(request.POST, prefix="return")
+    if form.is_valid():
+        if form.cleaned_data["decision"] != pending.pk:
+            return _stale_decision(request, case)
+        try:
+            services.decision_return(
+                case=case, actor=request.user, reason=form.cleaned_data["reason"], decision=pending
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        except TransitionError as error:
+            return _refused(request, case, error)
+        else:
+            messages.success(request, _("The decision is sent back to the officer."))
+            return redirect("workspace:case", pk=case.pk)
+    return _case_page(request, case, return_form=form)
+
+
+@staff_case
+@require_POST
+def message_post(request, case):
+    permissions.check(permissions.user_works_case(request.user, case))
+    form = staff_forms.MessageForm(request.POST, prefix="message")
+    if form.is_valid():
+        internal = form.cleaned_data["internal"]
+        try:
+            services.message_post(case=case, actor=request.user, body=form.cleaned_data["body"], internal=internal)
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(
+                request,
+                _("The internal note is saved.") if internal else _("The message is sent to the requester."),
+            )
+            return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#messages-title")
+    return _case_page(request, case, message_form=form)
+
+
+@staff_case
+@require_POST
+def specification_adjust(request, case, specification_pk: int):
+    permissions.check(permissions.user_works_case(request.user, case))
+    specification = case.specifications.select_related("dataset", "measure").filter(pk=specification_pk).first()
+    if specification is None:
+        raise Http404
+    form = _adjust_form(specification, request.POST)
+    if form.is_valid():
+        try:
+            services.specification_adjust(
+                case=case,
+                actor=request.user,
+                specification=specification,
+                dimensions=form.cleaned_data["dimensions"],
+                filters=form.cleaned_data["filters"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The table is adjusted. The requester sees the reason."))
+            return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#adjust-title")
+    form.specification = specification
+    return _case_page(request, case, adjust_form=form)

@@ -31,4 +31,6 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.request_withdraw, name="withdraw"),
     # The answer to the agency's open question.
     path("<int:pk>/clarification/", views.clarification_answer, name="clarification_answer"),
+    # Messages between the requester and the agency.
+    path("<int:pk>/messages/", views.message_post, name="message"),
 ]

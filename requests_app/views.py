@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from requests_app import forms, permissions, selectors, services
+from requests_app import clock, forms, permissions, selectors, services
 from requests_app.models import AttachmentKind, EthicsApproval
 from requests_app.workflow import TRANSITIONS, TransitionError
 
@@ -129,16 +129,32 @@ def _may_answer(user, case) -> bool:
     return case.status in answer.sources and answer.may_fire(user, case)
 
 
-def _detail_page(request, case, *, answer_form=None):
+#: States in which the requester no longer writes to the agency about the request.
+
+
+def _may_write(user, case) -> bool:
+    return permissions.user_is_requester_of(user, case) and permissions.user_can_write_message(user, case)
+
+
+def _detail_page(request, case, *, answer_form=None, message_form=None):
     user = request.user
     may_answer = _may_answer(user, case)
     clarifications = list(case.clarifications.all())
+    specifications = selectors.specification_rows(case)
     return render(
         request,
         "requests_app/detail.html",
         {
             "case": case,
-            "specifications": selectors.specification_rows(case),
+            "specifications": specifications,
+            # Only a signed-off decision is the agency's answer; a proposal or a returned one is internal.
+            "decision": None if case.is_draft else selectors.signed_decision(case),
+            # Internal notes are never read into the requester's page.
+            "thread": [] if case.is_draft else selectors.case_messages(case, include_internal=False),
+            "message_form": (message_form or forms.AgencyMessageForm()) if _may_write(user, case) else None,
+            "adjustments": [] if case.is_draft else selectors.specification_adjustments(case, specifications),
+            "overdue": not case.is_draft and clock.is_overdue(case),
+            "review_days": settings.REVIEW_REQUEST_DAYS,
             "attachments": case.attachments.all(),
             "timeline": selectors.status_timeline(case),
             "problems": _problem_list(case, services.submission_problems(case)) if case.is_draft else [],
@@ -177,6 +193,28 @@ def clarification_answer(request, pk: int):
             messages.success(request, _("Your answer is sent to the agency. The review continues."))
             return redirect("requests_app:detail", pk=case.pk)
     return _detail_page(request, case, answer_form=form)
+
+
+@login_required
+@require_POST
+def message_post(request, pk: int):
+    """The requester writes to the agency about their filed request."""
+    case = permissions.get_request_for(request.user, pk)
+    if not _may_write(request.user, case):
+        if permissions.user_is_requester_of(request.user, case):
+            messages.error(request, _("You can no longer write about this request."))
+            return redirect("requests_app:detail", pk=case.pk)
+        raise PermissionDenied
+    form = forms.AgencyMessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.message_post(case=case, actor=request.user, body=form.cleaned_data["body"], internal=False)
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your message is sent to the agency."))
+            return redirect(f"{reverse('requests_app:detail', kwargs={'pk': case.pk})}#messages-title")
+    return _detail_page(request, case, message_form=form)
 
 
 # --- Steps 1, 2 and 5: fields of the request -------------------------------------------

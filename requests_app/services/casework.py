@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -99,18 +99,11 @@ def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: da
 @transaction.atomic
 def message_post(*, case: DataRequest, actor, body: str, internal: bool = False, now=None):
     """A message to or from the requester, or an internal note that the requester never sees."""
-
     permissions.check_user_can_view_request(actor, case)
+    permissions.check(permissions.user_can_write_message(actor, case, internal=internal))
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write the message.")})
-    is_requester = case.requester_id == actor.pk
-    if case.status == Status.DRAFT:
-        raise ValidationError(_("Messages start once the request is submitted."))
-    if is_requester and internal:
-        raise PermissionDenied
-    if not is_requester:
-        permissions.check(permissions.user_works_case(actor, case))
     message = Message(request=case, author=actor, body=body, is_internal=internal, created_at=now or timezone.now())
     save_with_history(message, actor=actor, reason="message.internal" if internal else "message.posted")
     return message

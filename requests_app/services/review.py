@@ -195,42 +195,54 @@ def decision_propose(*, case: DataRequest, actor, outcome: str, reasons: str, pr
     return proposed["decision"]
 
 
-def _pending_decision(case: DataRequest):
+def _pending_decision(case: DataRequest, *, seen: Decision | None) -> Decision:
+    """The decision waiting for sign-off, locked; refused when it is not the one the lead was shown."""
+    decision = Decision.objects.select_for_update().get(
+        request=case, signed_off_at__isnull=True, returned_at__isnull=True
+    )
+    if seen is not None and seen.pk != decision.pk:
+        raise workflow.ConcurrentChangeError(
+            _("The proposed decision was replaced meanwhile. Read the new proposal before acting on it.")
+        )
+    return decision
 
-    return Decision.objects.select_for_update().get(request=case, signed_off_at__isnull=True, returned_at__isnull=True)
 
+def decision_sign_off(*, case: DataRequest, actor, decision: Decision | None = None, now=None) -> DataRequest:
+    """The lead signs off a decision someone else proposed; the case takes the decision's outcome.
 
-def decision_sign_off(*, case: DataRequest, actor, now=None) -> DataRequest:
-    """The lead signs off a decision someone else proposed; the case takes the decision's outcome."""
-
+    ``decision`` is the proposal the lead read: if it was replaced meanwhile, nothing is signed.
+    """
     pending = Decision.objects.filter(request=case, signed_off_at__isnull=True, returned_at__isnull=True).first()
     if pending is None:
         raise workflow.TransitionError(_("There is no decision waiting for sign-off."))
 
     def sign(locked: DataRequest, at: datetime) -> None:
-        decision = _pending_decision(locked)
-        obstacles = approval_obstacles(locked, outcome=decision.outcome)
+        decision_ = _pending_decision(locked, seen=decision)
+        obstacles = approval_obstacles(locked, outcome=decision_.outcome)
         if obstacles:
             raise ValidationError({"outcome": obstacles})
-        decision.signed_off_by = actor
-        decision.signed_off_at = at
-        save_with_history(decision, actor=actor, reason="decision.signed_off")
+        decision_.signed_off_by = actor
+        decision_.signed_off_at = at
+        save_with_history(decision_, actor=actor, reason="decision.signed_off")
 
     return workflow.transition(
         case=case, name=f"sign_off_{pending.outcome}", actor=actor, reason="", now=now, apply=sign
     )
 
 
-def decision_return(*, case: DataRequest, actor, reason: str, now=None) -> DataRequest:
-    """The lead sends the proposed decision back to the officer, saying why."""
+def decision_return(
+    *, case: DataRequest, actor, reason: str, decision: Decision | None = None, now=None
+) -> DataRequest:
+    """The lead sends the proposed decision (the one they read, ``decision``) back to the officer, saying why."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the decision is sent back.")})
 
     def send_back(locked: DataRequest, at: datetime) -> None:
-        decision = _pending_decision(locked)
-        decision.returned_at = at
-        decision.return_reason = reason
-        save_with_history(decision, actor=actor, reason="decision.returned")
+        pending = _pending_decision(locked, seen=decision)
+        pending.returned_by = actor
+        pending.returned_at = at
+        pending.return_reason = reason
+        save_with_history(pending, actor=actor, reason="decision.returned")
 
     return workflow.transition(case=case, name="return_decision", actor=actor, reason=reason, now=now, apply=send_back)

@@ -19,7 +19,7 @@ from requests_app.models import (
     Message,
     Status,
 )
-from requests_app.workflow import TransitionError
+from requests_app.workflow import ConcurrentChangeError, TransitionError
 from stats_app.models import Custodian, Dataset
 from tests import factories
 
@@ -387,3 +387,35 @@ def test_the_requester_cannot_adjust_a_filed_table(case):
         services.specification_adjust(
             case=case, actor=case.requester, specification=specification, dimensions=[], filters={}, reason="Mine"
         )
+
+
+def test_a_sign_off_of_a_proposal_that_was_replaced_is_refused(case, officer, lead):
+    assess_all(case, officer)
+    first = services.decision_propose(
+        case=case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[]
+    )
+    services.decision_return(case=case, actor=lead, reason="Check the consent.", decision=first)
+    services.decision_propose(case=case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[])
+
+    with pytest.raises(ConcurrentChangeError):
+        services.decision_sign_off(case=case, actor=lead, decision=first)
+    case.refresh_from_db()
+    assert case.status == Status.DECISION_PROPOSED
+
+
+def test_who_sent_a_decision_back_is_kept_on_the_decision(case, officer, lead):
+    assess_all(case, officer)
+    services.decision_propose(case=case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[])
+
+    services.decision_return(case=case, actor=lead, reason="A long reason. " * 20)
+
+    decision = case.decisions.get()
+    assert decision.returned_by == lead
+    assert decision.history.latest("history_date").history_change_reason == "decision.returned"
+
+
+def test_no_message_once_the_case_is_withdrawn(db, dataset):
+    case = factories.make_request(dataset=dataset, status=Status.WITHDRAWN)
+
+    with pytest.raises(PermissionDenied):
+        services.message_post(case=case, actor=case.requester, body="Still there?")

@@ -224,3 +224,12 @@ def test_roles_that_read_every_case_do_not_see_drafts(db, requester, dataset):
     assert not user_can_view_request(auditor, draft)
     assert user_can_view_request(auditor, filed)
     assert set(requests_visible_to(requester)) == {draft, filed}
+
+
+def test_a_long_withdrawal_reason_is_kept_whole_in_the_history(db, requester, dataset):
+    case = factories.make_request(requester=requester, dataset=dataset, status=Status.RECEIVED)
+    reason = "The research team was dissolved and the project cancelled by the funding agency. " * 5
+
+    case = services.request_withdraw(case=case, actor=requester, reason=reason)
+
+    assert case.history.latest("history_date").history_change_reason == f"request.withdrawn: {reason.strip()}"
