@@ -6,6 +6,7 @@ django-guardian's direct foreign-key tables; a case the user may not see
 answers 404 (``Http404``), never a 403 that would confirm it exists.
 """
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
@@ -97,16 +98,35 @@ def user_can_sign_off(user, case: DataRequest) -> bool:
 CONSULTATION_PERMISSIONS = ("view_consultation", "change_consultation")
 
 
-def grant_custodian_permissions(*, consultation) -> None:
-    """Every active representative of the consulted custodian may see and answer this consultation only."""
-    from portal.models import User
+CUSTODIAN_GROUP_PREFIX = "custodian:"
 
-    representatives = User.objects.filter(
-        custodian=consultation.custodian, groups__name=Role.DATA_CUSTODIAN, is_active=True
-    )
-    for user in representatives:
-        for codename in CONSULTATION_PERMISSIONS:
-            assign_perm(codename, user, consultation)
+
+def custodian_group(custodian) -> Group:
+    """The group of a custodian's representatives: consultations are granted to it, not to each person."""
+    group, _ = Group.objects.get_or_create(name=f"{CUSTODIAN_GROUP_PREFIX}{custodian.code}")
+    return group
+
+
+def sync_custodian_group(user) -> None:
+    """Keep ``user`` in the group of the custodian they represent (``User.custodian``), and in no other.
+
+    So a representative named later sees the consultations already open, and
+    one who moves to another organisation stops seeing the former's.
+    """
+    wanted = custodian_group(user.custodian) if user.custodian_id else None
+    stale = user.groups.filter(name__startswith=CUSTODIAN_GROUP_PREFIX)
+    if wanted is not None:
+        stale = stale.exclude(pk=wanted.pk)
+    user.groups.remove(*stale)
+    if wanted is not None:
+        user.groups.add(wanted)
+
+
+def grant_custodian_permissions(*, consultation) -> None:
+    """The consulted custodian's representatives may see and answer this consultation, and nothing else."""
+    group = custodian_group(consultation.custodian)
+    for codename in CONSULTATION_PERMISSIONS:
+        assign_perm(codename, group, consultation)
 
 
 def user_can_answer_consultation(user, consultation) -> bool:
@@ -114,6 +134,7 @@ def user_can_answer_consultation(user, consultation) -> bool:
         user.is_authenticated
         and user.is_active
         and not consultation.is_answered
+        and user.has_role(Role.DATA_CUSTODIAN)
         and user.has_perm("requests_app.change_consultation", consultation)
     )
 

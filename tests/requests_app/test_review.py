@@ -419,3 +419,21 @@ def test_no_message_once_the_case_is_withdrawn(db, dataset):
 
     with pytest.raises(PermissionDenied):
         services.message_post(case=case, actor=case.requester, body="Still there?")
+
+
+def test_a_representative_named_later_sees_the_open_consultations(ministry_case, officer):
+    consultation = consult(ministry_case, officer)
+    newcomer = factories.make_user(role=Role.DATA_CUSTODIAN, custodian=Custodian.objects.get(code="msss"))
+
+    assert list(permissions.consultations_visible_to(newcomer)) == [consultation]
+    assert permissions.user_can_answer_consultation(newcomer, consultation)
+
+
+def test_a_representative_who_changes_organisation_loses_the_formers_consultations(
+    ministry_case, officer, ministry_representative
+):
+    consult(ministry_case, officer)
+    ministry_representative.custodian = Custodian.objects.create(code="ciusss", name_fr="CIUSSS", name_en="CIUSSS")
+    ministry_representative.save()
+
+    assert list(permissions.consultations_visible_to(ministry_representative)) == []
