@@ -412,70 +412,75 @@ def _refused(request, case, error):
     return redirect("workspace:case", pk=case.pk)
 
 
-@staff_case
-@require_POST
-def case_assign(request, case):
-    # Assign and reassign share one rule: whoever may not is refused outright; a stale page gets a message.
-    permissions.check(TRANSITIONS["assign"].may_fire(request.user, case))
-    form = staff_forms.AssignForm(request.POST)
+def _act(request, case, *, form, form_name: str, call, success):
+    """The shape of every action: a valid form runs one service, then back to the case with ``success(result)``.
+
+    A ``ValidationError`` re-renders the case page with the bound form and its
+    errors by field; a ``TransitionError`` (state changed, stale page) becomes a message.
+    """
     if form.is_valid():
-        officer = form.cleaned_data["officer"]
         try:
-            services.case_assign(
-                case=case, actor=request.user, officer=officer, seen_status=form.cleaned_data["seen_status"]
-            )
+            result = call(form.cleaned_data)
         except ValidationError as error:
             form.add_domain_error(error)
         except TransitionError as error:
             return _refused(request, case, error)
         else:
-            messages.success(request, _("The case is assigned to %(officer)s.") % {"officer": officer})
+            messages.success(request, success(result))
             return redirect("workspace:case", pk=case.pk)
-    return _case_page(request, case, assign_form=form)
+    return _case_page(request, case, **{form_name: form})
+
+
+@staff_case
+@require_POST
+def case_assign(request, case):
+    # Assign and reassign share one rule: whoever may not is refused outright; a stale page gets a message.
+    permissions.check(TRANSITIONS["assign"].may_fire(request.user, case))
+    return _act(
+        request,
+        case,
+        form=staff_forms.AssignForm(request.POST),
+        form_name="assign_form",
+        call=lambda data: services.case_assign(
+            case=case, actor=request.user, officer=data["officer"], seen_status=data["seen_status"]
+        ),
+        success=lambda updated: _("The case is assigned to %(officer)s.") % {"officer": updated.assigned_to},
+    )
 
 
 @staff_case
 @require_POST
 def clarification_ask(request, case):
     permissions.check(TRANSITIONS["ask_clarification"].may_fire(request.user, case))
-    form = staff_forms.ClarificationAskForm(request.POST)
-    if form.is_valid():
-        try:
-            services.clarification_ask(case=case, actor=request.user, question=form.cleaned_data["question"])
-        except ValidationError as error:
-            form.add_domain_error(error)
-        except TransitionError as error:
-            return _refused(request, case, error)
-        else:
-            messages.success(
-                request, _("The question is sent to the requester. The clock is stopped until they answer.")
-            )
-            return redirect("workspace:case", pk=case.pk)
-    return _case_page(request, case, ask_form=form)
+    return _act(
+        request,
+        case,
+        form=staff_forms.ClarificationAskForm(request.POST),
+        form_name="ask_form",
+        call=lambda data: services.clarification_ask(case=case, actor=request.user, question=data["question"]),
+        success=lambda _clarification: _(
+            "The question is sent to the requester. The clock is stopped until they answer."
+        ),
+    )
 
 
 @staff_case
 @require_POST
 def deadline_extend(request, case):
     permissions.check(TRANSITIONS["extend"].may_fire(request.user, case))
-    form = staff_forms.ExtensionForm(request.POST)
-    if form.is_valid():
-        try:
-            case = services.deadline_extend(
-                case=case, actor=request.user, days=form.cleaned_data["days"], notice=form.cleaned_data["notice"]
-            )
-        except ValidationError as error:
-            form.add_domain_error(error)
-        except TransitionError as error:
-            return _refused(request, case, error)
-        else:
-            messages.success(
-                request,
-                _("The delay is extended by %(days)d days. The answer is now due on %(due)s.")
-                % {"days": case.extension_days, "due": date_format(clock.local_date(case.due_at), "DATE_FORMAT")},
-            )
-            return redirect("workspace:case", pk=case.pk)
-    return _case_page(request, case, extend_form=form)
+    return _act(
+        request,
+        case,
+        form=staff_forms.ExtensionForm(request.POST),
+        form_name="extend_form",
+        call=lambda data: services.deadline_extend(
+            case=case, actor=request.user, days=data["days"], notice=data["notice"]
+        ),
+        success=lambda extended: (
+            _("The delay is extended by %(days)d days. The answer is now due on %(due)s.")
+            % {"days": extended.extension_days, "due": date_format(clock.local_date(extended.due_at), "DATE_FORMAT")}
+        ),
+    )
 
 
 # --- Review against the Act -------------------------------------------------------------
@@ -524,52 +529,43 @@ def checklist_save(request, case):
 @require_POST
 def consultation_open(request, case):
     permissions.check(TRANSITIONS["consult_custodian"].may_fire(request.user, case))
-    form = staff_forms.ConsultationOpenForm(request.POST, prefix="consultation")
-    if form.is_valid():
-        try:
-            consultation = services.consultation_open(
-                case=case,
-                actor=request.user,
-                custodian=form.cleaned_data["custodian"],
-                question=form.cleaned_data["question"],
-                due_on=form.cleaned_data["due_on"],
-            )
-        except ValidationError as error:
-            form.add_domain_error(error)
-        except TransitionError as error:
-            return _refused(request, case, error)
-        else:
-            messages.success(
-                request,
-                _("%(owner)s is consulted. Its representatives see the question in their portal.")
-                % {"owner": consultation.custodian},
-            )
-            return redirect("workspace:case", pk=case.pk)
-    return _case_page(request, case, consultation_form=form)
+    return _act(
+        request,
+        case,
+        form=staff_forms.ConsultationOpenForm(request.POST, prefix="consultation"),
+        form_name="consultation_form",
+        call=lambda data: services.consultation_open(
+            case=case,
+            actor=request.user,
+            custodian=data["custodian"],
+            question=data["question"],
+            due_on=data["due_on"],
+        ),
+        success=lambda consultation: (
+            _("%(owner)s is consulted. Its representatives see the question in their portal.")
+            % {"owner": consultation.custodian}
+        ),
+    )
 
 
 @staff_case
 @require_POST
 def decision_propose(request, case):
     permissions.check(TRANSITIONS["propose_decision"].may_fire(request.user, case))
-    form = staff_forms.DecisionProposeForm(request.POST, prefix="decision")
-    if form.is_valid():
-        try:
-            services.decision_propose(
-                case=case,
-                actor=request.user,
-                outcome=form.cleaned_data["outcome"],
-                reasons=form.cleaned_data["reasons"],
-                provisions=form.cleaned_data["provisions"],
-            )
-        except ValidationError as error:
-            form.add_domain_error(error)
-        except TransitionError as error:
-            return _refused(request, case, error)
-        else:
-            messages.success(request, _("The decision is proposed. A second person must sign it off."))
-            return redirect("workspace:case", pk=case.pk)
-    return _case_page(request, case, propose_form=form)
+    return _act(
+        request,
+        case,
+        form=staff_forms.DecisionProposeForm(request.POST, prefix="decision"),
+        form_name="propose_form",
+        call=lambda data: services.decision_propose(
+            case=case,
+            actor=request.user,
+            outcome=data["outcome"],
+            reasons=data["reasons"],
+            provisions=data["provisions"],
+        ),
+        success=lambda _decision: _("The decision is proposed. A second person must sign it off."),
+    )
 
 
 def _check_may_sign(request, case):

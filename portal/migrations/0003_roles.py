@@ -48,15 +48,19 @@ def create_roles(apps, schema_editor):
     grant_roles(apps)
 
 
-def grant_roles(apps):
-    """Create the role groups with their permissions (idempotent)."""
+def grant(apps, role_permissions: dict[str, list[str]]) -> None:
+    """Create the role groups if needed and give them these permissions (idempotent)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, names in ROLE_PERMISSIONS.items():
+    for role, names in role_permissions.items():
         group, _ = Group.objects.get_or_create(name=role)
         for name in names:
             app_label, codename = name.split(".")
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+
+
+def grant_roles(apps):
+    grant(apps, ROLE_PERMISSIONS)
 
 
 def remove_roles(apps, schema_editor):

@@ -20,19 +20,16 @@ ROLE_PERMISSIONS = {
 }
 
 
+ROLES = importlib.import_module("portal.migrations.0003_roles")
+
+
 def grant_roles(apps):
     """Add this migration's permissions to the role groups (idempotent)."""
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, names in ROLE_PERMISSIONS.items():
-        group = Group.objects.get(name=role)
-        for name in names:
-            app_label, codename = name.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    ROLES.grant(apps, ROLE_PERMISSIONS)
 
 
 def forwards(apps, schema_editor):
-    importlib.import_module("portal.migrations.0003_roles").create_permissions_now(apps)
+    ROLES.create_permissions_now(apps)
     grant_roles(apps)
 
 
