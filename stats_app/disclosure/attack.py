@@ -1,0 +1,268 @@
+"""The attacker's linear programs: how narrowly can a suppressed cell be pinned down?
+
+The variables are the suppressed cells (non-negative); the constraints are the
+table's relations that involve at least one of them, with the published values
+substituted as constants: parent == sum(children) for additive relations,
+max(children) <= parent <= sum(children) for the others. Minimising and
+maximising one cell gives the interval the attacker can be sure of.
+
+Suppressed cells that share no relation cannot inform each other, so the
+programs are solved per *group* (connected suppressed cells), which keeps each
+one small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+
+from stats_app.disclosure.errors import DisclosureError
+from stats_app.disclosure.lattice import Lattice
+from stats_app.disclosure.table import Policy, ValueKind
+
+#: Slack granted to floating-point solutions: true intervals are rational numbers of integer data,
+#: so a width short of the requirement by less than this (relative) is solver noise.
+RELATIVE_TOLERANCE = 1e-6
+
+
+def required_width(kind: ValueKind, value: int, policy: Policy) -> int:
+    """How wide a suppressed cell's interval must be.
+
+    Counts: the protection level. Amounts (cents): the protection level in whole
+    currency units, and at least p % of the cell, so that a large complement is
+    not narrowed to a few cents. Never zero: exact recovery is never allowed.
+    """
+    level = max(policy.effective_protection_level, 1)
+    if kind == "count":
+        return level
+    return max(100 * level, -(-policy.p_percent * value // 100), 1)
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float  # math.inf when the attacker cannot bound the cell from above
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+class Group:
+    """Suppressed cells linked by relations, and the linear system an attacker can write about them.
+
+    ``required``: per cell number, the width its interval needs.
+    """
+
+    def __init__(
+        self,
+        lattice: Lattice,
+        published: Sequence[int | None],
+        required: Sequence[float],
+        cells: list[int],
+        links: list[int],
+    ) -> None:
+        self.cells = cells
+        self.column = {cell: column for column, cell in enumerate(cells)}
+        equalities = _Rows()
+        inequalities = _Rows()
+        for link_number in links:
+            link = lattice.links[link_number]
+            if link.additive:
+                equalities.add([(child, 1) for child in link.children] + [(link.parent, -1)], published, self.column)
+            else:
+                for child in link.children:
+                    inequalities.add([(child, 1), (link.parent, -1)], published, self.column)
+                inequalities.add([(link.parent, 1)] + [(child, -1) for child in link.children], published, self.column)
+        size = len(cells)
+        self.a_eq, self.b_eq = equalities.matrix(size)
+        self.a_ub, self.b_ub = inequalities.matrix(size)
+        self.true_values = np.array([lattice.values[cell] for cell in cells], dtype=float)
+        self.required = np.array([required[cell] for cell in cells], dtype=float)
+        # Feasible points met so far: the true values, then every optimum found.
+        self.seen_low = self.true_values.copy()
+        self.seen_high = self.true_values.copy()
+        self.programs_solved = 0
+        self._lowest: dict[int, float] = {}
+        self._highest: dict[int, float] = {}
+        self._pushed = False
+
+    def extreme(self, cell: int, *, maximise: bool) -> float:
+        """The smallest or largest value the attacker can give ``cell``; ``math.inf`` when unbounded above."""
+        column = self.column[cell]
+        solved = self._highest if maximise else self._lowest
+        if column not in solved:
+            objective = np.zeros(len(self.cells))
+            objective[column] = -1.0 if maximise else 1.0
+            point = self._solve(objective, (0, None))
+            if point is None:
+                self.seen_high[column] = math.inf
+                solved[column] = math.inf
+            else:
+                solved[column] = float(point[column])
+        return solved[column]
+
+    def interval(self, cell: int) -> Interval:
+        """The exact interval (two programs, unless solved before)."""
+        return Interval(self.extreme(cell, maximise=False), self.extreme(cell, maximise=True))
+
+    def seen(self, cell: int) -> Interval:
+        """A sub-interval of the attacker's: the extremes of the feasible points met so far."""
+        column = self.column[cell]
+        return Interval(float(self.seen_low[column]), float(self.seen_high[column]))
+
+    def protects(self, cell: int) -> bool:
+        """Whether ``cell``'s interval is at least as wide as required.
+
+        Feasible points already met often prove it without a program of its own.
+        """
+        column = self.column[cell]
+        if not self._pushed:
+            self._push_all()
+        if self._certified()[column]:
+            return True
+        self.extreme(cell, maximise=True)
+        if self._certified()[column]:
+            return True
+        self.extreme(cell, maximise=False)
+        return bool(self._certified()[column])
+
+    def surely_protects(self, cell: int) -> bool:
+        """Whether the feasible points met so far (a few joint programs for the whole group) prove ``cell``
+        protected; False means "not proven", not "narrow"."""
+        if not self._pushed:
+            self._push_all()
+        return bool(self._certified()[self.column[cell]])
+
+    def _certified(self) -> np.ndarray:
+        return self.seen_high - self.seen_low >= self.required - RELATIVE_TOLERANCE * np.maximum(1.0, self.required)
+
+    def _push_all(self) -> None:
+        """Certify most cells with a few programs: move every uncertified cell up, then down, by its required
+        width at once (each capped there, and weighted by it), as long as that certifies more cells."""
+        self._pushed = True
+        pending = ~self._certified()
+        while pending.any():
+            weights = np.where(pending, 1.0 / self.required, 0.0)
+            ceiling = np.where(pending, self.true_values + self.required, np.inf)
+            floor = np.where(pending, np.maximum(0.0, self.true_values - self.required), 0.0)
+            self._solve(-weights, list(zip(np.zeros_like(floor), ceiling, strict=True)))
+            self._solve(weights, list(zip(floor, np.full_like(floor, np.inf), strict=True)))
+            still_pending = ~self._certified()
+            if still_pending.sum() >= pending.sum():
+                return
+            pending = still_pending
+
+    def _solve(self, objective: np.ndarray, bounds) -> np.ndarray | None:
+        """Optimise over the attacker's system (within ``bounds``); the optimum, or ``None`` when unbounded."""
+        result = linprog(
+            objective,
+            A_ub=self.a_ub,
+            b_ub=self.b_ub,
+            A_eq=self.a_eq,
+            b_eq=self.b_eq,
+            bounds=bounds,
+            method="highs",
+        )
+        self.programs_solved += 1
+        if result.status == 3:
+            return None
+        if result.status != 0:
+            # The true values satisfy every constraint, so this means inconsistent published values.
+            raise DisclosureError(f"The attacker's program could not be solved: {result.message}")
+        np.minimum(self.seen_low, result.x, out=self.seen_low)
+        np.maximum(self.seen_high, result.x, out=self.seen_high)
+        return result.x
+
+
+class Attacker:
+    """The attacker's view of one publication: the groups of suppressed cells, built on demand.
+
+    ``required``: per cell number, the width its interval needs if suppressed.
+    """
+
+    def __init__(self, lattice: Lattice, published: Sequence[int | None], required: Sequence[float]) -> None:
+        self.lattice = lattice
+        self.published = published
+        self.required = required
+        self._group_of: dict[int, Group] = {}
+        self._groups: list[Group] = []
+
+    @property
+    def suppressed(self) -> list[int]:
+        return [cell for cell, value in enumerate(self.published) if value is None]
+
+    def group(self, cell: int) -> Group:
+        if cell not in self._group_of:
+            group = self._build_group(cell)
+            self._groups.append(group)
+            for member in group.cells:
+                self._group_of[member] = group
+        return self._group_of[cell]
+
+    def groups(self) -> list[Group]:
+        return [self.group(cell) for cell in self.suppressed if self.group(cell).cells[0] == cell]
+
+    def protects(self, cell: int) -> bool:
+        return self.group(cell).protects(cell)
+
+    @property
+    def programs_solved(self) -> int:
+        return sum(group.programs_solved for group in self._groups)
+
+    def _build_group(self, start: int) -> Group:
+        links = self.lattice.links
+        cells = {start}
+        link_numbers: set[int] = set()
+        frontier = [start]
+        while frontier:
+            cell = frontier.pop()
+            for link_number in self.lattice.links_of[cell]:
+                if link_number in link_numbers:
+                    continue
+                link_numbers.add(link_number)
+                for member in links[link_number].members:
+                    if self.published[member] is None and member not in cells:
+                        cells.add(member)
+                        frontier.append(member)
+        return Group(self.lattice, self.published, self.required, sorted(cells), sorted(link_numbers))
+
+
+class _Rows:
+    """Rows of a sparse linear system, the published cells moved to the right-hand side."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.columns: list[int] = []
+        self.coefficients: list[float] = []
+        self.right: list[float] = []
+
+    def add(self, terms: list[tuple[int, int]], published: Sequence[int | None], column: dict[int, int]) -> None:
+        constant = 0
+        variables = []
+        for cell, coefficient in terms:
+            value = published[cell]
+            if value is None:
+                variables.append((column[cell], coefficient))
+            else:
+                constant += coefficient * value
+        if not variables:
+            return
+        row = len(self.right)
+        for variable, coefficient in variables:
+            self.rows.append(row)
+            self.columns.append(variable)
+            self.coefficients.append(coefficient)
+        self.right.append(-constant)
+
+    def matrix(self, size: int) -> tuple[sparse.csr_array | None, np.ndarray | None]:
+        if not self.right:
+            return None, None
+        shape = (len(self.right), size)
+        matrix = sparse.csr_array((self.coefficients, (self.rows, self.columns)), shape=shape)
+        return matrix, np.array(self.right, dtype=float)

@@ -1,0 +1,104 @@
+"""The rounding policies for counts: suppress-then-round (NHS England, OpenSAFELY) and random rounding (Statistics
+Canada)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from itertools import product
+
+from stats_app.disclosure.table import TOTAL, Key, Policy, Table
+
+
+def round_half_up(value: int, base: int) -> int:
+    """The nearest multiple of ``base``; halfway goes up (12.5 → 15 with base 5)."""
+    return (2 * value + base) // (2 * base) * base
+
+
+def redaction_rule(value: int, policy: Policy) -> str | None:
+    """Why suppress-then-round redacts this count, or ``None`` when it publishes it rounded.
+
+    A count whose rounded value would itself be 1..t (6 or 7 → 5 with t = 5)
+    is redacted too, so that no published count lies in [1, t].
+    """
+    if value == 0:
+        return None if policy.publish_zeros else "zeros"
+    if value <= policy.threshold:
+        return "threshold"
+    if round_half_up(value, policy.rounding_base) <= policy.threshold:
+        return "rounding"
+    return None
+
+
+def is_summed_margin(table: Table, key: Key) -> bool:
+    """Whether suppress-then-round publishes this key as the sum of its published finest cells.
+
+    True for a margin whose every ``TOTAL`` position is along an additive
+    dimension; a distinct-person margin across years is no such sum, and is
+    published as its own rounded value.
+    """
+    totals = [index for index, entry in enumerate(key) if entry == TOTAL]
+    return bool(totals) and all(table.dimensions[index].additive for index in totals)
+
+
+def finest_under(table: Table, key: Key) -> list[Key]:
+    """The finest cells (no ``TOTAL``) a margin adds up."""
+    axes = [
+        dimension.categories if entry == TOTAL else (entry,)
+        for dimension, entry in zip(table.dimensions, key, strict=True)
+    ]
+    return list(product(*axes))
+
+
+def suppress_then_round(table: Table, policy: Policy) -> tuple[dict[Key, int | None], dict[str, int]]:
+    """Published values and the number of cells each redaction rule hid.
+
+    Finest cells and margins that are not sums: 0 per ``publish_zeros``, 1..t
+    redacted, the rest rounded to ``rounding_base``. Summed margins: the sum of
+    the published finest cells under them (redacted cells count as nothing).
+    """
+    published: dict[Key, int | None] = {}
+    redacted = {"threshold": 0, "zeros": 0, "rounding": 0}
+    summed: list[Key] = []
+    keys = list(table.keys())
+    for key in keys:
+        if is_summed_margin(table, key):
+            summed.append(key)
+            continue
+        value = table.cell(key).value
+        rule = redaction_rule(value, policy)
+        if rule is not None:
+            redacted[rule] += 1
+        published[key] = None if rule else round_half_up(value, policy.rounding_base)
+    for key in summed:
+        total = sum(published[finest] or 0 for finest in finest_under(table, key))
+        if total == 0 and not policy.publish_zeros:
+            redacted["zeros"] += 1
+            published[key] = None
+        else:
+            published[key] = total
+    return {key: published[key] for key in keys}, redacted
+
+
+def random_draw(seed: str, key: Key) -> float:
+    """A number in [0, 1) that depends only on the seed and the key."""
+    digest = hashlib.sha256(json.dumps([seed, list(key)]).encode()).digest()
+    # 53 bits: exactly representable as a float, so the draw is never 1.0.
+    return (int.from_bytes(digest[:8], "big") >> 11) / 2**53
+
+
+def random_round(value: int, base: int, draw: float) -> int:
+    """Up to the next multiple of ``base`` with probability (value mod base) / base, else down: unbiased."""
+    remainder = value % base
+    if remainder == 0:
+        return value
+    down = value - remainder
+    return down + base if draw * base < remainder else down
+
+
+def random_rounding(table: Table, policy: Policy) -> dict[Key, int | None]:
+    """Every cell, margins included, rounded on its own; same seed and key, same draw."""
+    keys = list(table.keys())
+    return {
+        key: random_round(table.cell(key).value, policy.rounding_base, random_draw(policy.seed, key)) for key in keys
+    }
