@@ -14,6 +14,7 @@ def portal(request):
         "EXTENSION_DAYS": settings.EXTENSION_DAYS,
         "is_agency_staff": signed_in and user.is_agency_staff,
         "nav_workspace": signed_in and (user.is_superuser or bool(roles & casework_roles)),
+        "nav_outputs": signed_in and (user.is_superuser or Role.OUTPUT_CHECKER in roles),
         "nav_consultations": signed_in
         and (user.is_superuser or bool(roles & {Role.DATA_CUSTODIAN, Role.ACCESS_LEAD, Role.AUDITOR})),
     }

@@ -17,4 +17,5 @@ urlpatterns = [
     path("requests/", include("requests_app.urls")),
     path("consultations/", include(("requests_app.custodian_urls", "consultations"))),
     path("workspace/", include("requests_app.staff_urls", namespace="workspace")),
+    path("outputs/", include("stats_app.urls", namespace="outputs")),
 ]

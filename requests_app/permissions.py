@@ -20,6 +20,7 @@ SIGN_OFF = "requests_app.sign_off_datarequest"
 VIEW = "requests_app.view_datarequest"
 CHANGE = "requests_app.change_datarequest"
 DELETE = "requests_app.delete_datarequest"
+CHECK_OUTPUTS = "stats_app.check_tablejob"
 
 #: What a requester holds on their own case.
 REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datarequest")
@@ -92,6 +93,99 @@ def user_can_sign_off(user, case: DataRequest) -> bool:
         return False
     pending = case.decisions.filter(signed_off_at__isnull=True, returned_at__isnull=True)
     return pending.exclude(proposed_by=user).exists()
+
+
+def is_system(actor, case: DataRequest) -> bool:
+    """Moves no person fires: the job worker reporting progress. ``actor`` is ``None`` only there."""
+    return actor is None
+
+
+def user_can_start_production(user, case: DataRequest) -> bool:
+    """Production starts when a lead signs off an approval."""
+    return user.is_authenticated and user.is_active and user.has_perm(SIGN_OFF)
+
+
+# --- Outputs -------------------------------------------------------------------
+
+
+def user_is_output_checker(user, case: DataRequest | None = None) -> bool:
+    """The output checker's role: check and release produced tables (a model-wide permission)."""
+    return bool(user and user.is_authenticated and user.is_active and user.has_perm(CHECK_OUTPUTS))
+
+
+def people_behind_table(job) -> set[int]:
+    """Who specified or adjusted the table, and who works the case: none of them may check its output."""
+    people = set(job.table.history.exclude(history_user=None).values_list("history_user_id", flat=True))
+    people.update(filter(None, (job.request.requester_id, job.request.assigned_to_id)))
+    return people
+
+
+def user_can_check_job(user, job) -> bool:
+    """Four eyes on outputs: a checker who neither specified, adjusted nor worked the table."""
+    from stats_app.models import JobState
+
+    return (
+        job.state == JobState.READY_FOR_CHECKING
+        and user_is_output_checker(user)
+        and user.pk not in people_behind_table(job)
+    )
+
+
+def check_user_can_check_job(user, job) -> None:
+    check(user_can_check_job(user, job))
+
+
+def jobs_to_check_visible_to(user):
+    """The table jobs ``user`` may open as an output checker: all of them for the role, none otherwise."""
+    from stats_app.models import TableJob
+
+    if not user_is_output_checker(user):
+        return TableJob.objects.none()
+    return TableJob.objects.all()
+
+
+def get_job_for_checker(user, pk):
+    job = jobs_to_check_visible_to(user).filter(pk=pk).select_related("request", "table").first()
+    if job is None:
+        raise Http404
+    return job
+
+
+#: While the checklist and the tables may be changed freely: the review.
+REVIEW_STATES = frozenset({Status.UNDER_REVIEW, Status.AWAITING_REQUESTER})
+
+
+def user_can_adjust_table(user, case: DataRequest, specification) -> bool:
+    """The officer adjusts a table during the review, or later when its output failed or was returned."""
+    from stats_app.models import JobState
+
+    if not user_works_case(user, case):
+        return False
+    if case.status in REVIEW_STATES:
+        return True
+    return specification.jobs.filter(state__in=(JobState.RETURNED, JobState.FAILED)).exists()
+
+
+def user_can_rerun_job(user, job) -> bool:
+    """The officer on the case (or a lead) runs a failed job again, or a returned one after adjusting it."""
+    from stats_app.models import JobState
+
+    return job.state in (JobState.FAILED, JobState.RETURNED) and user_works_case(user, job.request)
+
+
+def check_user_can_rerun_job(user, job) -> None:
+    check(user_can_rerun_job(user, job))
+
+
+def user_can_download_output(user, job) -> bool:
+    """The requester, once released; staff who may read the case, or the checker, once the files exist."""
+    from stats_app.models import JobState
+
+    if job.state == JobState.RELEASED and user_is_requester_of(user, job.request):
+        return True
+    if job.state not in (JobState.READY_FOR_CHECKING, JobState.RELEASED) or job.request.requester_id == user.pk:
+        return False
+    return user_is_output_checker(user) or user_can_view_request(user, job.request)
 
 
 #: What a custodian's representative holds on a consultation addressed to their organisation.

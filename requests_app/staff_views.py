@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 from requests_app import clock, permissions, selectors, services, staff_forms
 from requests_app.models import DecisionOutcome, RequesterCategory, Status
 from requests_app.workflow import TRANSITIONS, TransitionError
+from stats_app import selectors as stats_selectors
 
 PAGE_SIZE = 25
 #: What a spreadsheet would read as the start of a formula (OWASP's CSV injection list).
@@ -288,8 +289,8 @@ def clock_sentence(explanation: clock.ClockExplanation) -> str:
     return _("%(terms)s → due %(date)s") % {"terms": ", ".join(terms), "date": _day(explanation.due_at)}
 
 
-#: While the checklist and the tables may still be changed (``criterion_assess``, ``specification_adjust``).
-REVIEW_STATES = frozenset({Status.UNDER_REVIEW, Status.AWAITING_REQUESTER})
+#: While the checklist may still be changed (``criterion_assess``).
+REVIEW_STATES = permissions.REVIEW_STATES
 
 
 def _may_review(user, case) -> bool:
@@ -339,7 +340,13 @@ def _review_context(request, case, forms: dict) -> dict:
         "message_form": forms.get("message_form")
         or (staff_forms.MessageForm(prefix="message") if permissions.user_works_case(user, case) else None),
         "specifications": specifications,
-        "adjust_forms": _adjust_forms(specifications, forms.get("adjust_form")) if may_review else [],
+        "adjust_forms": _adjust_forms(
+            [row for row in specifications if permissions.user_can_adjust_table(user, case, row.specification)],
+            forms.get("adjust_form"),
+        ),
+        "jobs": stats_selectors.case_jobs(case),
+        # Each job's own state decides whether the button shows (``permissions.user_can_rerun_job``).
+        "may_rerun": permissions.user_works_case(user, case),
         "adjustments": selectors.specification_adjustments(case, specifications),
     }
 

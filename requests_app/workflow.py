@@ -143,6 +143,40 @@ TRANSITIONS: dict[str, Transition] = {
             for outcome in (Status.APPROVED, Status.PARTIALLY_APPROVED, Status.REFUSED)
         ),
         Transition(
+            name="start_production",
+            sources=frozenset({Status.APPROVED, Status.PARTIALLY_APPROVED}),
+            target=Status.PRODUCING,
+            may_fire=permissions.user_can_start_production,
+            audit_event="production.started",
+            label=_("Produce the tables"),
+        ),
+        Transition(
+            name="outputs_ready",
+            sources=frozenset({Status.PRODUCING}),
+            target=Status.OUTPUT_CHECKING,
+            may_fire=permissions.is_system,
+            audit_event="outputs.ready_for_checking",
+            notification="output_ready",
+            label=_("Outputs ready for checking"),
+        ),
+        Transition(
+            name="release_output",
+            sources=frozenset({Status.OUTPUT_CHECKING, Status.RELEASED}),
+            target=Status.RELEASED,
+            may_fire=permissions.user_is_output_checker,
+            audit_event="output.released",
+            notification="output_released",
+            label=_("Release"),
+        ),
+        Transition(
+            name="close",
+            sources=frozenset({Status.RELEASED}),
+            target=Status.CLOSED,
+            may_fire=permissions.user_is_output_checker,
+            audit_event="request.closed",
+            label=_("Close"),
+        ),
+        Transition(
             name="withdraw",
             sources=OPEN_STATES,
             target=Status.WITHDRAWN,
@@ -166,6 +200,9 @@ def transition(
     apply: Callable[[DataRequest, datetime], None] | None = None,
 ) -> DataRequest:
     """Fire transition ``name`` on ``case`` as ``actor``; return the updated case.
+
+    ``actor`` is ``None`` only for the moves the system makes by itself
+    (``permissions.is_system``), e.g. a worker reporting that outputs are ready.
 
     ``apply`` makes the service's own changes on the locked row before it is
     saved. ``expected_status`` is the state the actor saw: when another person

@@ -8,6 +8,9 @@ from django.test import Client
 from portal.roles import Role
 from tests import factories
 
+#: The synthetic warehouse the statistics tests read (generated once per run).
+pytest_plugins = ["tests.warehouse_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
@@ -57,7 +60,7 @@ def reference_data(transactional_db):
 
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
-    for migration in ("0003_roles", "0004_roles_assignment_clock", "0005_roles_review"):
+    for migration in ("0003_roles", "0004_roles_assignment_clock", "0005_roles_review", "0006_roles_outputs"):
         importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)
     legal_data.load(apps)

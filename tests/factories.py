@@ -13,6 +13,7 @@ from portal.models import User
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import DataRequest, EthicsApproval, LegalBasis, LegalProvision, RequesterCategory, Status
+from stats_app import jobs as stats_jobs
 from stats_app.models import Category, Custodian, Dataset, Dimension, Measure, MeasureKind
 
 _sequence = itertools.count(1)
@@ -101,24 +102,40 @@ def make_request(
     dataset: Dataset | None = None,
     now=None,
     officer: User | None = None,
+    checker: User | None = None,
+    tables: int = 1,
 ) -> DataRequest:
     """A complete request in ``status``, built through the services.
 
     Reaches ``draft``, ``received``, ``withdrawn``, then, with a lead
     assigning ``officer`` (made when not given): ``under_review``,
     ``awaiting_requester`` (a question asked), ``decision_proposed`` (an
-    approval proposed after every criterion is met), ``approved`` and
-    ``refused`` (signed off by the lead).
+    approval proposed after every criterion is met), ``refused`` and
+    ``producing`` (signed off by the lead: an approval starts producing its
+    tables at once). From ``output_checking`` on, the jobs really run on the
+    warehouse (the test needs the ``warehouse`` fixture and database), with the
+    demo catalogue's medical services; ``released`` has two tables and
+    ``checker`` released the first; ``closed``, all of them.
     """
     requester = requester or make_user()
+    if status in (Status.OUTPUT_CHECKING, Status.RELEASED, Status.CLOSED):
+        dataset = dataset or Dataset.objects.get(code="medical_services")
+        if status == Status.RELEASED:
+            tables = max(tables, 2)
     dataset = dataset or make_catalogue()
     case = services.request_create_draft(requester=requester)
     services.request_update_draft(case=case, actor=requester, step="profile", values=PROFILE)
     services.request_update_draft(case=case, actor=requester, step="project", values=PROJECT)
     dims = dimension_codes(dataset)
-    services.specification_save(
-        case=case, actor=requester, dataset=dataset, measure="persons", dimensions=dims[:2], filters={}
-    )
+    for number in range(tables):
+        services.specification_save(
+            case=case,
+            actor=requester,
+            dataset=dataset,
+            measure="persons" if number % 2 == 0 else dataset.measures.exclude(code="persons").first().code,
+            dimensions=dims[:2],
+            filters={},
+        )
     services.attachment_add(case=case, actor=requester, kind="protocol", uploaded=pdf_file())
     services.request_update_draft(
         case=case,
@@ -142,8 +159,15 @@ def make_request(
         services.clarification_ask(case=case, actor=officer, question="Which years do you need?", now=now)
         case.refresh_from_db()
         return case
-    if status not in (Status.DECISION_PROPOSED, Status.APPROVED, Status.REFUSED):
-        raise ValueError(f"make_request cannot reach {status} yet")
+    if status not in (
+        Status.DECISION_PROPOSED,
+        Status.REFUSED,
+        Status.PRODUCING,
+        Status.OUTPUT_CHECKING,
+        Status.RELEASED,
+        Status.CLOSED,
+    ):
+        raise ValueError(f"make_request cannot reach {status}")
     if status == Status.REFUSED:
         refusal = LegalProvision.objects.get(code="r221_research")
         services.decision_propose(
@@ -156,4 +180,16 @@ def make_request(
     if status == Status.DECISION_PROPOSED:
         case.refresh_from_db()
         return case
-    return services.decision_sign_off(case=case, actor=lead, now=now)
+    case = services.decision_sign_off(case=case, actor=lead, now=now)
+    if status in (Status.REFUSED, Status.PRODUCING):
+        return case
+    for job in case.table_jobs.all():
+        stats_jobs.job_run(job_id=job.pk, run=job.run)
+    if status == Status.OUTPUT_CHECKING:
+        case.refresh_from_db()
+        return case
+    checker = checker or make_user(role=Role.OUTPUT_CHECKER)
+    for job in case.table_jobs.order_by("pk")[: 1 if status == Status.RELEASED else None]:
+        stats_jobs.output_release(job=job, actor=checker, now=now)
+    case.refresh_from_db()
+    return case

@@ -110,7 +110,11 @@ def message_post(*, case: DataRequest, actor, body: str, internal: bool = False,
 
 
 def specification_adjust(*, case: DataRequest, actor, specification, dimensions, filters, reason: str):
-    """Before the decision, the officer may adjust a table (e.g. coarser categories); the change is kept."""
+    """The officer adjusts a table (e.g. coarser categories), with the reason kept.
+
+    During the review; or after approval, when the table's output failed or the
+    output checker returned it (then the job is run again, ``stats_app.jobs.job_rerun``).
+    """
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the table is adjusted; the requester will see it.")})
@@ -118,10 +122,12 @@ def specification_adjust(*, case: DataRequest, actor, specification, dimensions,
         locked = DataRequest.objects.select_for_update().get(pk=case.pk)
         permissions.check_user_can_view_request(actor, locked)
         permissions.check(permissions.user_works_case(actor, locked))
-        if locked.status not in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
-            raise ValidationError(_("Tables can be adjusted only while the request is under review."))
         if specification.request_id != locked.pk:
             raise ValidationError(_("This table belongs to another request."))
+        if not permissions.user_can_adjust_table(actor, locked, specification):
+            raise ValidationError(
+                _("Tables can be adjusted only during the review, or when their output failed or was returned.")
+            )
         resolved = validate_specification(
             dataset=specification.dataset, measure=specification.measure, dimensions=dimensions, filters=filters
         )

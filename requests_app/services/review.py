@@ -24,6 +24,7 @@ from requests_app.models import (
     Status,
 )
 from requests_app.services.history import save_with_history
+from stats_app import jobs
 
 # --- Review against the Act -------------------------------------------------------
 
@@ -210,6 +211,8 @@ def _pending_decision(case: DataRequest, *, seen: Decision | None) -> Decision:
 def decision_sign_off(*, case: DataRequest, actor, decision: Decision | None = None, now=None) -> DataRequest:
     """The lead signs off a decision someone else proposed; the case takes the decision's outcome.
 
+    An approval, even partial, starts producing its tables (``stats_app.jobs.production_start``).
+
     ``decision`` is the proposal the lead read: if it was replaced meanwhile, nothing is signed.
     """
     pending = Decision.objects.filter(request=case, signed_off_at__isnull=True, returned_at__isnull=True).first()
@@ -225,9 +228,14 @@ def decision_sign_off(*, case: DataRequest, actor, decision: Decision | None = N
         decision_.signed_off_at = at
         save_with_history(decision_, actor=actor, reason="decision.signed_off")
 
-    return workflow.transition(
-        case=case, name=f"sign_off_{pending.outcome}", actor=actor, reason="", now=now, apply=sign
-    )
+    with transaction.atomic():
+        signed = workflow.transition(
+            case=case, name=f"sign_off_{pending.outcome}", actor=actor, reason="", now=now, apply=sign
+        )
+        if signed.status in jobs.PRODUCING_OUTCOMES:
+            jobs.production_start(case=signed, actor=actor, now=now)
+            signed.refresh_from_db()
+    return signed
 
 
 def decision_return(

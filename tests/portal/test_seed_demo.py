@@ -2,11 +2,15 @@
 
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from portal.models import User
 from portal.roles import Role
 from requests_app.models import DataRequest, Status
+
+# The demo's approved cases produce their tables from the warehouse.
+pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
 
 
 def test_seed_demo_creates_an_account_per_role_and_cases_in_many_states(db):
@@ -22,8 +26,9 @@ def test_seed_demo_creates_an_account_per_role_and_cases_in_many_states(db):
         Status.UNDER_REVIEW,
         Status.AWAITING_REQUESTER,
         Status.DECISION_PROPOSED,
-        Status.APPROVED,
-        Status.PARTIALLY_APPROVED,
+        Status.PRODUCING,
+        Status.OUTPUT_CHECKING,
+        Status.CLOSED,
         Status.REFUSED,
         Status.WITHDRAWN,
     }

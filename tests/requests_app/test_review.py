@@ -159,7 +159,9 @@ def test_approval_proposed_then_signed_off_by_a_second_person(case, officer, lea
 
     case = services.decision_sign_off(case=case, actor=lead)
 
-    assert case.status == Status.APPROVED
+    # The approval is recorded, and production of the tables starts at once.
+    assert case.status == Status.PRODUCING
+    assert case.history.filter(status=Status.APPROVED).exists()
     decision.refresh_from_db()
     assert decision.signed_off_by == lead and decision.signed_off_at is not None
 
@@ -268,7 +270,7 @@ def test_approval_of_someone_elses_data_needs_its_owners_yes(ministry_case, offi
     services.decision_propose(
         case=ministry_case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[]
     )
-    assert services.decision_sign_off(case=ministry_case, actor=lead).status == Status.APPROVED
+    assert services.decision_sign_off(case=ministry_case, actor=lead).status == Status.PRODUCING
 
 
 def test_an_owners_no_prevents_approval(ministry_case, officer, ministry_representative):

@@ -16,7 +16,10 @@ from portal.models import User
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import Assessment, DecisionOutcome, LegalProvision
+from stats_app import jobs as stats_jobs
 from stats_app.models import Custodian, Dataset
+from stats_app.warehouse import schema
+from stats_app.warehouse.generate import generate
 
 DEMO_PASSWORD = "Demo-portail-2026"  # noqa: S105 - printed to the person running the demo
 #: Base32 TOTP secret shared by the demo staff accounts: add it to any authenticator app.
@@ -116,6 +119,24 @@ PROJECTS = [
         "state": "partially_approved",
     },
     {
+        "title": "Personnes ayant consulté selon l'âge et le sexe, 2024",
+        "purpose": "Décrire le recours aux services médicaux selon l'âge et le sexe.",
+        "dataset": "medical_services",
+        "measure": "persons",
+        "dimensions": ["age_group", "sex", "region"],
+        "filters": {"region": ["06", "09", "10", "17"]},
+        "state": "output_checking",
+    },
+    {
+        "title": "Réclamations de médicaments cardiovasculaires selon l'âge",
+        "purpose": "Suivre l'évolution des réclamations de médicaments cardiovasculaires.",
+        "dataset": "prescription_drugs",
+        "measure": "claims",
+        "dimensions": ["year", "age_group"],
+        "filters": {"year": ["2023", "2024", "2025"]},
+        "state": "closed",
+    },
+    {
         "title": "Liste des patients diabétiques de Laval",
         "purpose": "Obtenir la liste nominative des patients diabétiques pour les contacter.",
         "dataset": "medical_services",
@@ -130,7 +151,18 @@ PROJECTS = [
 class Command(BaseCommand):
     help = "Create the demo accounts (one per role) and demo requests; print the logins."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--warehouse-persons",
+            type=int,
+            default=20_000,
+            help="Insured persons of the synthetic warehouse, generated when there is none (about 10 services each).",
+        )
+
+    def handle(self, *args, warehouse_persons: int, **options):
+        if schema.snapshot() is None:
+            self.stdout.write(f"Generating a synthetic warehouse of {warehouse_persons} insured persons…")
+            generate(persons=warehouse_persons, seed=2026, stdout=self.stdout)
         with transaction.atomic():
             users = {
                 email: self._account(email, role, first, last, dict(extra))
@@ -282,8 +314,16 @@ class Command(BaseCommand):
             services.decision_propose(
                 case=case, actor=officer, outcome=DecisionOutcome.APPROVED, reasons="", provisions=[], now=at()
             )
-        if state in ("approved", "partially_approved", "refused"):
-            services.decision_sign_off(case=case, actor=lead, now=at())
+        if state == "decision_proposed":
+            return
+        case = services.decision_sign_off(case=case, actor=lead, now=at())
+        if state in ("output_checking", "closed"):
+            # What the worker does (``make run`` starts one for the other approved cases), done here at once.
+            for job in case.table_jobs.all():
+                stats_jobs.job_run(job_id=job.pk, run=job.run)
+        if state == "closed":
+            for job in case.table_jobs.all():
+                stats_jobs.output_release(job=job, actor=users["statisticien@demo.example"], now=at())
 
     def _print_logins(self) -> None:
         out = self.stdout

@@ -1,0 +1,19 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class OutputReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the output returned?"),
+        help_text=_("The officer reads it to adjust the table, e.g. “too many cells suppressed in region 10”."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        error_messages={"required": _("Say why the output is returned; the officer needs it to fix the table.")},
+    )
+
+    def add_domain_error(self, error) -> None:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, error)

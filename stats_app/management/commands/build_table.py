@@ -1,0 +1,78 @@
+"""``python manage.py build_table SPEC.json --out DIR``: the job pipeline, synchronously.
+
+For statisticians and audits: the very same code as a table job (catalogue
+validation, computation in the warehouse, disclosure control, audit, files),
+without a case or a worker. A specification the catalogue refuses stops here
+with the reason, and nothing is written.
+"""
+
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+
+from stats_app import outputs, pipeline
+from stats_app.catalogue import validate_specification
+
+SPEC_KEYS = {"dataset", "measure", "dimensions", "filters"}
+
+
+class Command(BaseCommand):
+    help = "Build one protected table from a specification file (JSON) into a folder."
+
+    def add_arguments(self, parser):
+        parser.add_argument("spec", type=Path, help="SPEC.json: dataset, measure, dimensions and optional filters.")
+        parser.add_argument("--out", type=Path, required=True, help="Folder to write table.csv/.xlsx/.json into.")
+        parser.add_argument(
+            "--language", choices=["fr", "en"], default="fr", help="Language of the XLSX labels and of the messages."
+        )
+
+    def handle(self, *args, language: str, **options):
+        with translation.override(language):
+            self._build(language=language, **options)
+
+    def _build(self, *, spec: Path, out: Path, language: str, **options):
+        try:
+            document = json.loads(spec.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise CommandError(f"Cannot read {spec}: {error.strerror}.") from error
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise CommandError(f"{spec} is not valid JSON: {error}.") from error
+        if not isinstance(document, dict):
+            raise CommandError("The specification must be a JSON object with dataset, measure and dimensions.")
+        unknown = sorted(set(document) - SPEC_KEYS)
+        if unknown:
+            raise CommandError(
+                f"Unknown keys in the specification: {', '.join(unknown)}. Allowed: {sorted(SPEC_KEYS)}."
+            )
+        missing = sorted({"dataset", "measure", "dimensions"} - set(document))
+        if missing:
+            raise CommandError(f"The specification lacks: {', '.join(missing)}.")
+        try:
+            specification = validate_specification(
+                dataset=document["dataset"],
+                measure=document["measure"],
+                dimensions=document["dimensions"],
+                filters=document.get("filters"),
+            )
+        except ValidationError as error:
+            lines = [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages]
+            raise CommandError("The catalogue refuses this specification:\n  " + "\n  ".join(lines)) from error
+        out = out.resolve()
+        if out.exists() and (not out.is_dir() or {path.name for path in out.iterdir()} - set(outputs.FILE_NAMES)):
+            raise CommandError(
+                f"{out} holds other files; choose a new or empty folder (its content would be replaced)."
+            )
+        try:
+            result = pipeline.build_table(specification, out, language=language)
+        except pipeline.TableRefused as error:
+            raise CommandError(str(error)) from error
+        summary = result.summary
+        self.stdout.write(
+            f"{summary['cells']} cells, {summary['suppressed']} suppressed "
+            f"({summary['method']}); files in {result.destination}:"
+        )
+        for name, info in result.files.items():
+            self.stdout.write(f"  {name}  {info['size']} bytes  sha256 {info['sha256']}")

@@ -1,0 +1,188 @@
+"""The files a requester downloads: ``table.csv``, ``table.xlsx`` and ``table.json``.
+
+The contract (kept exactly): the CSV has one column per dimension, in the
+specification's order, named by the dimension code and holding category codes
+or ``Total``; then ``value`` and ``flag``. Every key of the table is a row:
+every combination of the filtered categories, zeros included, and every
+margin down to the grand total. A suppressed cell has an empty ``value`` and
+the flag ``x``, whichever rule hid it.
+
+Files are written into a temporary folder beside their destination and moved
+into place with one rename, so a reader (or a worker that died) never sees
+half a table.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from stats_app.disclosure import TOTAL, Key, ProtectedTable
+
+CSV_NAME = "table.csv"
+XLSX_NAME = "table.xlsx"
+JSON_NAME = "table.json"
+#: In the order the pages list them.
+FILE_NAMES = (CSV_NAME, XLSX_NAME, JSON_NAME)
+SUPPRESSED_FLAG = "x"
+
+
+class UnsafeOutputError(Exception):
+    """An output was about to carry a column that is not a catalogue dimension: nothing is written."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Texts of the XLSX in the requester's language."""
+
+    title: str
+    measure: str
+    #: dimension code -> (dimension label, {category code: category label})
+    dimensions: Mapping[str, tuple[str, Mapping[str, str]]]
+    total: str
+    value: str
+    flag: str
+    flag_note: str
+    about_sheet: str
+    table_sheet: str
+
+
+def format_value(value: int | None, kind: str) -> str:
+    """Counts as integers, amounts (held in cents) with two decimals; empty when suppressed."""
+    if value is None:
+        return ""
+    if kind == "amount":
+        sign = "-" if value < 0 else ""
+        cents = abs(value)
+        return f"{sign}{cents // 100}.{cents % 100:02d}"
+    return str(value)
+
+
+def rows(protected: ProtectedTable) -> Iterator[tuple[Key, int | None]]:
+    for key in protected.table.keys():  # noqa: SIM118 (a Table, not a dict)
+        yield key, protected.published[key]
+
+
+def check_columns(protected: ProtectedTable, *, allowed: frozenset[str]) -> None:
+    """The last guard: refuse any column that is not one of the dataset's catalogue dimensions."""
+    for dimension in protected.table.dimensions:
+        if dimension.code not in allowed:
+            raise UnsafeOutputError(f"“{dimension.code}” is not a catalogue dimension of this dataset.")
+        if TOTAL in dimension.categories:
+            raise UnsafeOutputError(f"“{TOTAL}” cannot be a category of “{dimension.code}”.")
+    if set(protected.published) != set(protected.table.keys()):
+        raise UnsafeOutputError("The protected table does not hold exactly the cells of its specification.")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_csv(path: Path, protected: ProtectedTable) -> None:
+    kind = protected.table.kind
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([dimension.code for dimension in protected.table.dimensions] + ["value", "flag"])
+        for key, value in rows(protected):
+            writer.writerow([*key, format_value(value, kind), SUPPRESSED_FLAG if value is None else ""])
+
+
+def _write_xlsx(path: Path, protected: ProtectedTable, labels: Labels, about: list[tuple[str, str]], created) -> None:
+    # No cell is ever a formula: texts are written with write_string, numbers with write_number.
+    workbook = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
+    workbook.set_properties({"title": labels.title, "created": created})
+    bold = workbook.add_format({"bold": True})
+    amount = workbook.add_format({"num_format": "#,##0.00"})
+    count = workbook.add_format({"num_format": "#,##0"})
+    sheet = workbook.add_worksheet(labels.table_sheet[:31])
+    sheet.write_string(0, 0, labels.title, bold)
+    sheet.write_string(1, 0, labels.measure)
+    sheet.write_string(2, 0, labels.flag_note)
+    header_row = 4
+    column = 0
+    for dimension in protected.table.dimensions:
+        dimension_label, _ = labels.dimensions[dimension.code]
+        sheet.write_string(header_row, column, dimension.code, bold)
+        sheet.write_string(header_row, column + 1, dimension_label, bold)
+        column += 2
+    sheet.write_string(header_row, column, labels.value, bold)
+    sheet.write_string(header_row, column + 1, labels.flag, bold)
+    kind = protected.table.kind
+    for offset, (key, value) in enumerate(rows(protected), start=1):
+        row = header_row + offset
+        for index, (dimension, code) in enumerate(zip(protected.table.dimensions, key, strict=True)):
+            _, category_labels = labels.dimensions[dimension.code]
+            sheet.write_string(row, 2 * index, code)
+            sheet.write_string(row, 2 * index + 1, labels.total if code == TOTAL else category_labels.get(code, code))
+        if value is None:
+            sheet.write_blank(row, column, None)
+            sheet.write_string(row, column + 1, SUPPRESSED_FLAG)
+        elif kind == "amount":
+            sheet.write_number(row, column, value / 100, amount)
+        else:
+            sheet.write_number(row, column, value, count)
+    sheet.freeze_panes(header_row + 1, 0)
+    about_sheet = workbook.add_worksheet(labels.about_sheet[:31])
+    for row, (name, text) in enumerate(about):
+        about_sheet.write_string(row, 0, name, bold)
+        about_sheet.write_string(row, 1, text)
+    about_sheet.set_column(0, 0, 34)
+    about_sheet.set_column(1, 1, 80)
+    workbook.close()
+
+
+def write_outputs(
+    *,
+    protected: ProtectedTable,
+    allowed_columns: frozenset[str],
+    labels: Labels,
+    about: list[tuple[str, str]],
+    metadata: dict,
+    destination: Path,
+    created,
+) -> dict[str, dict]:
+    """Write the three files into ``destination`` atomically; return ``{file name: {"sha256", "size"}}``.
+
+    ``metadata`` goes into ``table.json`` with the checksums of the other two
+    files. A ``destination`` left by a worker that died after moving its files
+    into place is replaced by this run's identical files.
+    """
+    check_columns(protected, allowed=allowed_columns)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.parent / f".{destination.name}.{uuid.uuid4().hex}.tmp"
+    temporary.mkdir()
+    try:
+        _write_csv(temporary / CSV_NAME, protected)
+        _write_xlsx(temporary / XLSX_NAME, protected, labels, about, created)
+        files = {
+            name: {"sha256": _sha256(temporary / name), "size": (temporary / name).stat().st_size}
+            for name in (CSV_NAME, XLSX_NAME)
+        }
+        document = {**metadata, "files": {name: info["sha256"] for name, info in files.items()}}
+        (temporary / JSON_NAME).write_text(
+            json.dumps(document, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+        files[JSON_NAME] = {"sha256": _sha256(temporary / JSON_NAME), "size": (temporary / JSON_NAME).stat().st_size}
+        for name in FILE_NAMES:
+            with (temporary / name).open("rb") as handle:
+                os.fsync(handle.fileno())
+        if destination.exists():
+            shutil.rmtree(destination)
+        os.rename(temporary, destination)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    return files

@@ -1,0 +1,69 @@
+"""Reads of the statistics side: table jobs for the pages, the preview of a produced table."""
+
+import csv
+from dataclasses import dataclass
+
+from django.db.models import Case, IntegerField, Value, When
+
+from stats_app import outputs
+from stats_app.disclosure import TOTAL
+from stats_app.jobs import output_folder
+from stats_app.models import Category, Dimension, JobState, TableJob
+
+#: Rows of a table shown on the checker's page; the files hold them all.
+PREVIEW_ROWS = 500
+
+
+def case_jobs(case) -> list[TableJob]:
+    return list(TableJob.objects.filter(request=case).select_related("table__dataset", "table__measure", "checked_by"))
+
+
+def checker_queue():
+    """Outputs waiting for a checker first (oldest first), then the ones already checked, latest first."""
+    waiting_first = Case(
+        When(state=JobState.READY_FOR_CHECKING, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return (
+        TableJob.objects.filter(state__in=(JobState.READY_FOR_CHECKING, JobState.RELEASED, JobState.RETURNED))
+        .select_related("request", "table__dataset", "table__measure", "checked_by")
+        .order_by(waiting_first, "finished_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Preview:
+    header: list[str]
+    rows: list[list[str]]
+    total_rows: int
+
+
+def preview(job: TableJob, *, limit: int = PREVIEW_ROWS) -> Preview | None:
+    """The first rows of ``table.csv``, with category labels in the active language."""
+    path = output_folder(job) / outputs.CSV_NAME
+    if not job.output_path or not path.is_file():
+        return None
+    dimension_codes = job.specification.get("dimensions", [])
+    labels = {
+        (category.dimension.code, category.code): category.label
+        for category in Category.objects.filter(dimension__code__in=dimension_codes).select_related("dimension")
+    }
+    dimension_labels = {
+        dimension.code: dimension.label for dimension in Dimension.objects.filter(code__in=dimension_codes)
+    }
+    rows: list[list[str]] = []
+    total = 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        for record in reader:
+            total += 1
+            if len(rows) < limit:
+                cells = [
+                    code if code == TOTAL else f"{code} – {labels.get((dimension, code), code)}"
+                    for dimension, code in zip(dimension_codes, record, strict=False)
+                ]
+                rows.append(cells + record[len(dimension_codes) :])
+    named = [dimension_labels.get(code, code) for code in header[: len(dimension_codes)]] + header[
+        len(dimension_codes) :
+    ]
+    return Preview(header=named, rows=rows, total_rows=total)

@@ -1,0 +1,148 @@
+"""Outputs: the checker's queue and page, release and return, a new run, and the downloads.
+
+Every job is loaded through ``requests_app.permissions``: a job the user may
+not see answers 404; a page of another role answers 403.
+"""
+
+import logging
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from requests_app import permissions
+from requests_app.workflow import TransitionError
+from stats_app import jobs, outputs, selectors
+from stats_app.forms import OutputReturnForm
+from stats_app.models import TableJob
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES = {
+    outputs.CSV_NAME: "text/csv; charset=utf-8",
+    outputs.XLSX_NAME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    outputs.JSON_NAME: "application/json",
+}
+
+
+def checker_required(view):
+    """The output checker's pages: 403 for anyone else."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not permissions.user_is_output_checker(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@checker_required
+@require_GET
+def output_queue(request):
+    page = Paginator(selectors.checker_queue(), 25).get_page(request.GET.get("page"))
+    return render(request, "outputs/queue.html", {"page": page, "jobs": page.object_list})
+
+
+def _detail_page(request, job, *, return_form=None, status=200):
+    may_check = permissions.user_can_check_job(request.user, job)
+    return render(
+        request,
+        "outputs/detail.html",
+        {
+            "job": job,
+            "preview": selectors.preview(job),
+            "summary": job.summary,
+            "may_check": may_check,
+            "worked_on_it": not may_check
+            and job.state == "ready_for_checking"
+            and request.user.pk in permissions.people_behind_table(job),
+            "return_form": return_form or (OutputReturnForm() if may_check else None),
+            "file_names": outputs.FILE_NAMES,
+        },
+        status=status,
+    )
+
+
+@checker_required
+@require_GET
+def output_detail(request, pk: int):
+    return _detail_page(request, permissions.get_job_for_checker(request.user, pk))
+
+
+@checker_required
+@require_POST
+def output_release(request, pk: int):
+    job = permissions.get_job_for_checker(request.user, pk)
+    try:
+        jobs.output_release(job=job, actor=request.user)
+    except TransitionError as error:
+        messages.error(request, str(error))
+        return redirect("outputs:detail", pk=job.pk)
+    messages.success(request, _("The output is released: the requester can download it now."))
+    return redirect("outputs:queue")
+
+
+@checker_required
+@require_POST
+def output_return(request, pk: int):
+    job = permissions.get_job_for_checker(request.user, pk)
+    permissions.check_user_can_check_job(request.user, job)
+    form = OutputReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            jobs.output_return(job=job, actor=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The output is returned to the officer with your reason."))
+            return redirect("outputs:queue")
+    return _detail_page(request, job, return_form=form, status=400)
+
+
+@login_required
+@require_POST
+def job_rerun(request, pk: int):
+    """The officer runs a failed or returned job again (after adjusting its table, if need be)."""
+    job = TableJob.objects.filter(pk=pk).select_related("request", "table").first()
+    if job is None or not permissions.user_can_view_request(request.user, job.request):
+        raise Http404
+    jobs.job_rerun(job=job, actor=request.user)
+    messages.success(request, _("The table is queued to be produced again."))
+    return redirect(f"{reverse('workspace:case', kwargs={'pk': job.request_id})}#jobs-title")
+
+
+@login_required
+@require_GET
+@never_cache
+def output_download(request, pk: int, file_name: str):
+    """One produced file, if the user may have it; each download is logged before it is sent."""
+    job = TableJob.objects.filter(pk=pk).select_related("request", "table").first()
+    if (
+        job is None
+        or file_name not in outputs.FILE_NAMES
+        or not permissions.user_can_download_output(request.user, job)
+    ):
+        raise Http404
+    path = jobs.output_folder(job) / file_name
+    if not path.is_file():
+        logger.error("Output %s of job %s is missing from storage", file_name, job.pk)
+        raise Http404
+    jobs.output_download_record(job=job, user=request.user, file_name=file_name)
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{job.request.reference}-{job.pk}-{file_name}",
+        content_type=CONTENT_TYPES[file_name],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,110 @@
+"""``manage.py build_table SPEC.json --out DIR``: the job's pipeline for statisticians, and its refusals."""
+
+import csv
+import json
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from stats_app.disclosure import TOTAL
+from stats_app.models import IDENTIFYING_CODES, Dataset
+
+pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
+
+#: Columns of the warehouse's person table that identify someone: none may reach SQL through a specification.
+IDENTIFYING_COLUMNS = IDENTIFYING_CODES | {"street_address", "city", "insurance_number", "first_name", "last_name"}
+
+EXAMPLE = {
+    "dataset": "medical_services",
+    "measure": "persons",
+    "dimensions": ["year", "region", "sex"],
+    "filters": {"year": ["2022", "2023"]},
+}
+
+
+def build(tmp_path, spec, *, out: str = "out") -> str:
+    """Run the command on ``spec`` (a JSON document, or raw text) into ``tmp_path/out``; return what it printed."""
+    path = tmp_path / "spec.json"
+    path.write_text(spec if isinstance(spec, str) else json.dumps(spec), encoding="utf-8")
+    stdout = StringIO()
+    call_command("build_table", str(path), "--out", str(tmp_path / out), "--language", "en", stdout=stdout)
+    return stdout.getvalue()
+
+
+def test_the_example_of_the_issue_builds_the_three_files(tmp_path):
+    printed = build(tmp_path, EXAMPLE)
+
+    out = tmp_path / "out"
+    assert sorted(path.name for path in out.iterdir()) == ["table.csv", "table.json", "table.xlsx"]
+    rows = list(csv.DictReader((out / "table.csv").open(encoding="utf-8")))
+    assert list(rows[0]) == ["year", "region", "sex", "value", "flag"]
+    # 2 years and 18 regions and 2 sexes, each with its Total.
+    assert len(rows) == 3 * 19 * 3
+    assert {row["year"] for row in rows} == {"2022", "2023", TOTAL}
+    metadata = json.loads((out / "table.json").read_text(encoding="utf-8"))
+    assert metadata["specification"] == EXAMPLE
+    assert metadata["suppressed_cells"] == sum(1 for row in rows if row["flag"] == "x")
+    assert set(metadata["files"]) == {"table.csv", "table.xlsx"}
+    assert "sha256" in printed
+
+
+def test_the_same_specification_gives_the_same_table(tmp_path):
+    build(tmp_path, EXAMPLE, out="first")
+    build(tmp_path, EXAMPLE, out="second")
+
+    assert (tmp_path / "first/table.csv").read_bytes() == (tmp_path / "second/table.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({**EXAMPLE, "dimensions": ["year", "last_name"]}, "dimensions: Not a dimension of this dataset: last_name"),
+        ({**EXAMPLE, "dimensions": ["postal_code"]}, "Not a dimension of this dataset: postal_code"),
+        ({**EXAMPLE, "dimensions": ["insurance_number"]}, "Not a dimension of this dataset: insurance_number"),
+        ({**EXAMPLE, "dimensions": ['region"; DROP TABLE insured_person; --']}, "Not a dimension of this dataset"),
+        ({**EXAMPLE, "measure": "person_id"}, "measure: This measure does not belong"),
+        ({**EXAMPLE, "dataset": "insured_person"}, "dataset: This dataset is not in the catalogue"),
+        ({**EXAMPLE, "filters": {"date_of_birth": ["1970-01-01"]}}, "filters: A filter on “date_of_birth”"),
+        ({**EXAMPLE, "filters": {"year": ["2022' OR 1=1 --"]}}, "Not a category of “year”"),
+        ({**EXAMPLE, "sql": "SELECT * FROM insured_person"}, "Unknown keys in the specification: sql"),
+        ({"dataset": "medical_services"}, "The specification lacks: dimensions, measure"),
+        ([1, 2], "must be a JSON object"),
+        ("{not json", "is not valid JSON"),
+    ],
+)
+def test_a_specification_the_catalogue_does_not_allow_is_refused_with_a_message(tmp_path, spec, message):
+    with CaptureQueriesContext(connections["warehouse"]) as warehouse_queries, pytest.raises(CommandError) as error:
+        build(tmp_path, spec)
+
+    assert message in str(error.value)
+    assert len(warehouse_queries) == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_identifying_column_reaches_sql_or_the_files(tmp_path):
+    dataset = Dataset.objects.get(code="medical_services")
+    dimensions = list(dataset.dimensions.values_list("code", flat=True))[:3]
+
+    with CaptureQueriesContext(connections["warehouse"]) as warehouse_queries:
+        build(tmp_path, {"dataset": "medical_services", "measure": "amount_paid", "dimensions": dimensions})
+
+    statements = " ".join(query["sql"].lower() for query in warehouse_queries)
+    assert re.search(r"\bmedical_service\b", statements)
+    for column in IDENTIFYING_COLUMNS:
+        assert not re.search(rf"\b{column}\b", statements), column
+    header = (tmp_path / "out/table.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header == [*dimensions, "value", "flag"]
+
+
+def test_an_existing_folder_with_other_files_is_never_overwritten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+
+    with pytest.raises(CommandError, match="holds other files"):
+        build(tmp_path, EXAMPLE)
+    assert (out / "thesis.docx").read_text() == "precious"

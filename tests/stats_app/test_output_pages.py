@@ -1,0 +1,130 @@
+"""The outputs' pages: the checker's queue and check, the officer's retry, the requester's downloads."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from portal.roles import Role
+from requests_app.models import Status
+from stats_app import jobs
+from stats_app.models import JobState, OutputDownload
+from tests import factories
+from tests.requests_app.pages import client_for, text
+
+pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
+
+
+def outputs_url(name: str, job=None, **kwargs) -> str:
+    if job is not None:
+        kwargs["pk"] = job.pk
+    return reverse(f"outputs:{name}", kwargs=kwargs or None)
+
+
+@pytest.fixture
+def checker():
+    return factories.make_user(role=Role.OUTPUT_CHECKER)
+
+
+@pytest.fixture
+def officer():
+    return factories.make_user(role=Role.PRIVACY_OFFICER)
+
+
+@pytest.fixture
+def ready_job(officer):
+    case = factories.make_request(status=Status.OUTPUT_CHECKING, officer=officer)
+    return case.table_jobs.get()
+
+
+def test_the_checker_sees_the_outputs_waiting_and_other_roles_are_refused(ready_job, checker, officer):
+    response = client_for(checker).get(outputs_url("queue"))
+
+    assert response.status_code == 200
+    assert ready_job.request.reference in text(response)
+    assert client_for(officer).get(outputs_url("queue")).status_code == 403
+    assert client_for(ready_job.request.requester).get(outputs_url("queue")).status_code == 403
+
+
+def test_the_check_page_shows_the_summary_the_report_and_the_table(ready_job, checker):
+    page = text(client_for(checker).get(outputs_url("detail", ready_job)))
+
+    assert 'id="summary-cells">{}<'.format(ready_job.summary["cells"]) in page
+    assert 'id="summary-suppressed">{}<'.format(ready_job.summary["suppressed"]) in page
+    assert 'id="output-table"' in page
+    assert 'id="release-form"' in page and 'id="return-form"' in page
+
+
+def test_release_makes_the_files_downloadable_by_the_requester_and_each_download_is_logged(ready_job, checker):
+    requester = ready_job.request.requester
+    requester_client = client_for(requester)
+    download = outputs_url("download", ready_job, file_name="table.csv")
+    assert requester_client.get(download).status_code == 404
+
+    response = client_for(checker).post(outputs_url("release", ready_job), follow=True)
+
+    assert "The output is released" in text(response)
+    page = text(requester_client.get(reverse("requests_app:detail", kwargs={"pk": ready_job.request_id})))
+    assert download in page
+    response = requester_client.get(download)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8")
+    header = next(csv.reader(io.StringIO(body)))
+    assert header == [*ready_job.specification["dimensions"], "value", "flag"]
+    logged = OutputDownload.objects.get(job=ready_job, user=requester)
+    assert logged.file_name == "table.csv" and logged.sha256 == ready_job.files["table.csv"]["sha256"]
+
+
+def test_no_one_else_downloads_a_released_output(ready_job, checker):
+    jobs.output_release(job=ready_job, actor=checker)
+    download = outputs_url("download", ready_job, file_name="table.csv")
+
+    for stranger in (factories.make_user(), factories.make_user(role=Role.DATA_CUSTODIAN)):
+        assert client_for(stranger).get(download).status_code == 404
+    assert (
+        client_for(ready_job.request.requester).get(outputs_url("download", ready_job, file_name="x.csv")).status_code
+        == 404
+    )
+
+
+def test_a_return_without_reason_says_so_and_changes_nothing(ready_job, checker):
+    response = client_for(checker).post(outputs_url("return", ready_job), {"reason": ""})
+
+    assert response.status_code == 400
+    assert "Say why the output is returned" in text(response)
+    ready_job.refresh_from_db()
+    assert ready_job.state == JobState.READY_FOR_CHECKING
+
+
+def test_the_officer_cannot_check_their_own_case_and_is_told_why(ready_job, officer):
+    officer.groups.add(factories.Group.objects.get(name=Role.OUTPUT_CHECKER))
+    client = client_for(officer)
+
+    page = text(client.get(outputs_url("detail", ready_job)))
+
+    assert 'id="not-yours-to-check"' in page and 'id="release-form"' not in page
+    assert client.post(outputs_url("release", ready_job)).status_code == 403
+
+
+def test_the_officer_sees_a_returned_output_with_the_reason_and_runs_it_again(ready_job, checker, officer):
+    jobs.output_return(job=ready_job, actor=checker, reason="Region 10 is almost all suppressed.")
+    client = client_for(officer)
+
+    page = text(client.get(reverse("workspace:case", kwargs={"pk": ready_job.request_id})))
+    assert "Region 10 is almost all suppressed." in page
+    assert outputs_url("rerun", ready_job) in page
+
+    client.post(outputs_url("rerun", ready_job))
+    ready_job.refresh_from_db()
+    assert ready_job.state == JobState.QUEUED and ready_job.run == 2
+
+
+def test_the_requester_sees_progress_without_details(officer):
+    case = factories.make_request(status=Status.PRODUCING, officer=officer)
+
+    page = text(client_for(case.requester).get(reverse("requests_app:detail", kwargs={"pk": case.pk})))
+
+    assert "Being produced" in page
+    # Neither the job's internals nor staff actions.
+    assert "attempt(s)" not in page and "Queued" not in page and reverse("outputs:queue") not in page
