@@ -212,15 +212,22 @@ def job_rerun(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
     return locked
 
 
+def _check(job: TableJob, *, actor, outcome: JobState, now: datetime) -> TableJob:
+    """Lock the job, make sure ``actor`` may check it (four eyes), record the check's outcome."""
+    locked = TableJob.objects.select_for_update().select_related("request", "table").get(pk=job.pk)
+    permissions.check_user_can_check_job(actor, locked)
+    locked.state = outcome
+    locked.checked_by = actor
+    locked.checked_at = now
+    return locked
+
+
 def output_release(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
     """The checker releases the files to the requester; the last release closes the case."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = TableJob.objects.select_for_update().select_related("request", "table").get(pk=job.pk)
-        permissions.check_user_can_check_job(actor, locked)
-        locked.state = JobState.RELEASED
-        locked.checked_by = actor
-        locked.checked_at = locked.released_at = now
+        locked = _check(job, actor=actor, outcome=JobState.RELEASED, now=now)
+        locked.released_at = now
         save_with_history(locked, actor=actor, reason="output.released")
         case = workflow.transition(
             case=locked.request, name="release_output", actor=actor, reason=str(locked.table), now=now
@@ -237,11 +244,7 @@ def output_return(*, job: TableJob, actor, reason: str, now: datetime | None = N
         raise ValidationError({"reason": _("Say why the output is returned; the officer needs it to fix the table.")})
     now = now or timezone.now()
     with transaction.atomic():
-        locked = TableJob.objects.select_for_update().select_related("request", "table").get(pk=job.pk)
-        permissions.check_user_can_check_job(actor, locked)
-        locked.state = JobState.RETURNED
-        locked.checked_by = actor
-        locked.checked_at = now
+        locked = _check(job, actor=actor, outcome=JobState.RETURNED, now=now)
         locked.return_reason = reason
         save_with_history(locked, actor=actor, reason=f"output.returned: {reason}")
     return locked
