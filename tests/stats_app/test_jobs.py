@@ -6,7 +6,7 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import translation
 
 from portal.roles import Role
@@ -15,6 +15,7 @@ from requests_app.models import Status
 from stats_app import jobs
 from stats_app.disclosure import TOTAL
 from stats_app.models import Dataset, JobState, TableJob
+from stats_app.tasks import run_table_job
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
@@ -213,3 +214,44 @@ def test_only_the_officer_on_the_case_runs_a_job_again():
         jobs.job_rerun(job=job, actor=factories.make_user(role=Role.PRIVACY_OFFICER))
     with pytest.raises(PermissionDenied):
         jobs.job_rerun(job=job, actor=case.requester)
+
+
+@pytest.fixture
+def unreachable_warehouse():
+    """The warehouse's server stops answering: connections fail with OperationalError, a transient error."""
+    connection = connections["warehouse"]
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = 1  # nothing listens there
+    yield
+    connection.close()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "warehouse"])
+@pytest.mark.usefixtures("reference_data", "unreachable_warehouse")
+def test_an_unreachable_warehouse_is_retried_up_to_the_limit_then_the_job_fails_with_the_error():
+    case = produced_case()
+    job = case.table_jobs.get()
+
+    result = run_table_job.apply(kwargs={"job_id": job.pk, "run": job.run})
+
+    assert result.successful()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.attempts == run_table_job.max_retries + 1
+    assert job.error.startswith(f"Gave up after {run_table_job.max_retries + 1} attempts")
+
+
+def test_a_bug_is_not_retried_the_job_fails_at_once_with_its_error():
+    case = produced_case()
+    job = case.table_jobs.get()
+    TableJob.objects.filter(pk=job.pk).update(specification={"dataset": "medical_services"})  # a corrupted row
+
+    result = run_table_job.apply(kwargs={"job_id": job.pk, "run": job.run})
+
+    assert result.failed()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED and job.attempts == 1
+    assert job.error.startswith("TypeError")
