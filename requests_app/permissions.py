@@ -113,7 +113,7 @@ def user_is_output_checker(user, case: DataRequest | None = None) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.has_perm(CHECK_OUTPUTS))
 
 
-def people_behind_table(job) -> set[int]:
+def _people_behind_table(job) -> set[int]:
     """Who specified or adjusted the table, and who works the case: none of them may check its output."""
     people = set(job.table.history.exclude(history_user=None).values_list("history_user_id", flat=True))
     people.update(filter(None, (job.request.requester_id, job.request.assigned_to_id)))
@@ -127,7 +127,7 @@ def user_can_check_job(user, job) -> bool:
     return (
         job.state == JobState.READY_FOR_CHECKING
         and user_is_output_checker(user)
-        and user.pk not in people_behind_table(job)
+        and user.pk not in _people_behind_table(job)
     )
 
 

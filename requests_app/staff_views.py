@@ -289,13 +289,9 @@ def clock_sentence(explanation: clock.ClockExplanation) -> str:
     return _("%(terms)s → due %(date)s") % {"terms": ", ".join(terms), "date": _day(explanation.due_at)}
 
 
-#: While the checklist may still be changed (``criterion_assess``).
-REVIEW_STATES = permissions.REVIEW_STATES
-
-
 def _may_review(user, case) -> bool:
     """Whether ``user`` may fill the checklist and adjust the tables of the case as it is now."""
-    return case.status in REVIEW_STATES and permissions.user_works_case(user, case)
+    return case.status in permissions.REVIEW_STATES and permissions.user_works_case(user, case)
 
 
 def _pending(decisions):
@@ -325,7 +321,7 @@ def _review_context(request, case, forms: dict) -> dict:
             else None
         ),
         "obstacles": services.approval_obstacles(case, outcome=DecisionOutcome.APPROVED)
-        if case.status in REVIEW_STATES
+        if case.status in permissions.REVIEW_STATES
         else [],
         "propose_form": forms.get("propose_form")
         or (staff_forms.DecisionProposeForm(prefix="decision") if may_propose else None),

@@ -1,8 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.forms import PortalForm
 
-class OutputReturnForm(forms.Form):
+
+class OutputReturnForm(PortalForm):
     reason = forms.CharField(
         label=_("Why is the output returned?"),
         help_text=_("The officer reads it to adjust the table, e.g. “too many cells suppressed in region 10”."),
@@ -10,10 +12,3 @@ class OutputReturnForm(forms.Form):
         max_length=4000,
         error_messages={"required": _("Say why the output is returned; the officer needs it to fix the table.")},
     )
-
-    def add_domain_error(self, error) -> None:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, error)

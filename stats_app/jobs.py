@@ -138,16 +138,15 @@ def _exclusive(job_id: int):
     if connection.vendor != "postgresql":
         yield True
         return
-    key = ("table_job", job_id)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", [key[0], key[1]])
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('table_job'), %s)", [job_id])
         acquired = cursor.fetchone()[0]
     try:
         yield acquired
     finally:
         if acquired:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", [key[0], key[1]])
+                cursor.execute("SELECT pg_advisory_unlock(hashtext('table_job'), %s)", [job_id])
 
 
 def output_folder(job: TableJob) -> Path:

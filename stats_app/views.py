@@ -22,7 +22,7 @@ from requests_app import permissions
 from requests_app.workflow import TransitionError
 from stats_app import jobs, outputs, selectors
 from stats_app.forms import OutputReturnForm
-from stats_app.models import TableJob
+from stats_app.models import JobState, TableJob
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,8 @@ def _detail_page(request, job, *, return_form=None, status=200):
             "preview": selectors.preview(job),
             "summary": job.summary,
             "may_check": may_check,
-            "worked_on_it": not may_check
-            and job.state == "ready_for_checking"
-            and request.user.pk in permissions.people_behind_table(job),
+            # Every visitor here is a checker: one who may not check a waiting output worked on it.
+            "worked_on_it": not may_check and job.state == JobState.READY_FOR_CHECKING,
             "return_form": return_form or (OutputReturnForm() if may_check else None),
             "file_names": outputs.FILE_NAMES,
         },

@@ -26,6 +26,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connections
 
+from stats_app import pipeline
+from stats_app.catalogue import validate_specification
 from stats_app.warehouse import query
 from stats_app.warehouse.generate import generate
 
@@ -35,20 +37,6 @@ SPEC = {
     "dimensions": ["year", "region", "age_group", "sex"],
 }
 SERVICES_PER_PERSON = 10
-
-
-def _domains(spec: dict) -> list[tuple[str, tuple[str, ...]]]:
-    from stats_app.models import Category
-
-    return [
-        (
-            code,
-            tuple(
-                Category.objects.filter(dimension__code=code).order_by("order", "code").values_list("code", flat=True)
-            ),
-        )
-        for code in spec["dimensions"]
-    ]
 
 
 def _count(using: str, table: str) -> int:
@@ -82,7 +70,7 @@ class Command(BaseCommand):
             generated = time.perf_counter() - started
             services = _count(using, "medical_service")
 
-            domains = _domains(SPEC)
+            domains = pipeline.domains(validate_specification(**SPEC))
             started = time.perf_counter()
             cells = query.raw_group_by(
                 dataset=SPEC["dataset"], measure_kind="distinct_persons", dimensions=domains, using=using
