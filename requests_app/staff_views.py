@@ -309,6 +309,7 @@ def _review_context(request, case, forms: dict) -> dict:
     may_sign = pending is not None and _action_allowed(user, case, f"sign_off_{pending.outcome}")
     may_return = pending is not None and _action_allowed(user, case, "return_decision")
     specifications = selectors.specification_rows(case)
+    jobs = stats_selectors.case_jobs(case)
     return {
         "checklist": checklist,
         "checklist_form": forms.get("checklist_form")
@@ -340,9 +341,8 @@ def _review_context(request, case, forms: dict) -> dict:
             [row for row in specifications if permissions.user_can_adjust_table(user, case, row.specification)],
             forms.get("adjust_form"),
         ),
-        "jobs": stats_selectors.case_jobs(case),
-        # Each job's own state decides whether the button shows (``permissions.user_can_rerun_job``).
-        "may_rerun": permissions.user_works_case(user, case),
+        "jobs": jobs,
+        "rerunnable": {job.pk for job in jobs if permissions.user_can_rerun_job(user, job)},
         "adjustments": selectors.specification_adjustments(case, specifications),
     }
 

@@ -15,7 +15,11 @@ PREVIEW_ROWS = 500
 
 
 def case_jobs(case) -> list[TableJob]:
-    return list(TableJob.objects.filter(request=case).select_related("table__dataset", "table__measure", "checked_by"))
+    return list(
+        TableJob.objects.filter(request=case).select_related(
+            "request", "table__dataset", "table__measure", "checked_by"
+        )
+    )
 
 
 def checker_queue():
