@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
+# axe-core, from the npm registry: the browser tests inject it into pages (it is never served).
+AXE := node_modules/axe-core/axe.min.js
 
 # `make test` runs on the real services: PostgreSQL, Redis, Chromium.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
@@ -33,6 +35,10 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP)
 
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 run: $(STAMP)
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
@@ -43,7 +49,7 @@ run: $(STAMP)
 	echo "Portal: http://$(HOST):$(PORT)/  (job worker log: var/worker.log)"; \
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(AXE)
 	$(TEST_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)

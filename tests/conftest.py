@@ -9,6 +9,8 @@ from portal.roles import Role
 from tests import factories
 
 #: The synthetic warehouse the statistics tests read (generated once per run).
+from tests.smtp_sink import smtp_sink
+
 pytest_plugins = ["tests.warehouse_fixtures"]
 
 
@@ -64,3 +66,17 @@ def reference_data(transactional_db):
         importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)
     legal_data.load(apps)
+
+
+@pytest.fixture
+def mail_server(settings):
+    """A real SMTP sink on 127.0.0.1, and the portal's e-mail settings pointed at it."""
+    with smtp_sink() as (sink, port):
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        sink.port = port
+        sink.url = f"smtp://127.0.0.1:{port}"
+        yield sink

@@ -48,9 +48,10 @@ def pool_children(pid: int) -> list[int]:
 
 
 @contextmanager
-def running_worker(private_root: Path, *, log: Path):
+def running_worker(private_root: Path, *, log: Path, extra_env: dict[str, str] | None = None):
     """Start ``celery worker`` (prefork, one process) on the test databases; stop it afterwards.
 
+    ``extra_env`` adds or overrides environment variables (e.g. ``EMAIL_URL`` of an SMTP sink).
     Yields the worker's main process; its pool child runs the tasks.
     """
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
@@ -65,6 +66,7 @@ def running_worker(private_root: Path, *, log: Path):
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "PRIVATE_FILES_ROOT": str(private_root),
         "CONN_MAX_AGE": "0",
+        **(extra_env or {}),
     }
     with log.open("w") as output:
         process = subprocess.Popen(
