@@ -1,0 +1,480 @@
+"""The public transparency page (issue 5): its figures, its small counts, its charts and its languages."""
+
+import dataclasses
+import itertools
+import random
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from portal import charts
+from portal.roles import Role
+from requests_app import services, transparency
+from requests_app.models import LegalProvision, RequesterCategory, Status
+from requests_app.transparency import Shown, protect_breakdown
+from tests import factories
+
+MONTREAL = ZoneInfo("America/Montreal")
+YEAR = 2025
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    return datetime(YEAR, month, day, hour, minute, tzinfo=MONTREAL)
+
+
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    """Many users are made here; none of them signs in with a password."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Agency:
+    """Files and decides cases through the services, at the times a test says."""
+
+    def __init__(self):
+        self.officer = factories.make_user(role=Role.PRIVACY_OFFICER)
+        self.lead = factories.make_user(role=Role.ACCESS_LEAD)
+        self.requester = factories.make_user()
+
+    def file(self, *, category: str, received: datetime, datasets):
+        requester = self.requester
+        case = factories.make_request(requester=requester, status=Status.DRAFT, dataset=datasets[0])
+        for dataset in datasets[1:]:
+            services.specification_save(
+                case=case,
+                actor=requester,
+                dataset=dataset,
+                measure="persons",
+                dimensions=factories.dimension_codes(dataset)[:2],
+                filters={},
+            )
+        services.request_update_draft(
+            case=case, actor=requester, step="profile", values={**factories.PROFILE, "requester_category": category}
+        )
+        return services.request_submit(case=case, actor=requester, now=received)
+
+    def assign(self, case):
+        return services.case_assign(case=case, actor=self.lead, officer=self.officer, now=case.received_at)
+
+    def extend(self, case, *, on: datetime):
+        return services.deadline_extend(case=case, actor=self.officer, days=10, notice="More time needed.", now=on)
+
+    def decide(self, case, *, outcome: str, signed: datetime):
+        proposed = signed - timedelta(hours=1)
+        if outcome != "refused":
+            for criterion in services.criteria_for(case):
+                services.criterion_assess(
+                    case=case, actor=self.officer, criterion=criterion, outcome="met", now=proposed
+                )
+        provisions = [] if outcome == "approved" else [LegalProvision.objects.get(code="r221_research")]
+        services.decision_propose(
+            case=case,
+            actor=self.officer,
+            outcome=outcome,
+            reasons="" if outcome == "approved" else "Part of the data is nominative.",
+            provisions=provisions,
+            now=proposed,
+        )
+        return services.decision_sign_off(case=case, actor=self.lead, now=signed)
+
+
+@pytest.fixture
+def agency(db):
+    return Agency()
+
+
+@pytest.fixture
+def services_data(db):
+    return factories.make_catalogue()
+
+
+@pytest.fixture
+def drugs_data(db):
+    dataset = factories.make_catalogue()
+    dataset.name_en = dataset.name_fr = "Drugs (test)"
+    dataset.save()
+    return dataset
+
+
+@pytest.fixture
+def year_of_cases(agency, services_data, drugs_data):
+    """A known year, 2025 in Montréal time.
+
+    Received: January 7 (6 researchers on Jan. 10, one more at 23:30 on Jan. 31, which is
+    February in UTC), February 3 (journalists), March 8 (public bodies asking for both datasets).
+    Decided: 5 approvals in 2, 5, 10, 10 and 19 days, a refusal in 35 days (late), two partial
+    approvals in 17 and 29 days (the second after a 10-day extension, on time): median 13.5 days,
+    7 of 8 within the delay. One journalist withdrew. A draft asks for the services too.
+    """
+    january = [
+        agency.file(category=RequesterCategory.RESEARCHER, received=at(1, 10), datasets=[services_data])
+        for _ in range(6)
+    ]
+    agency.file(category=RequesterCategory.RESEARCHER, received=at(1, 31, 23, 30), datasets=[services_data])
+    february = [
+        agency.file(category=RequesterCategory.JOURNALIST, received=at(2, 3), datasets=[drugs_data]) for _ in range(3)
+    ]
+    march = [
+        agency.file(category=RequesterCategory.PUBLIC_BODY, received=at(3, 3), datasets=[services_data, drugs_data])
+        for _ in range(8)
+    ]
+    factories.make_request(status=Status.DRAFT, dataset=services_data)
+
+    for case, day in zip(january[:5], (12, 15, 20, 20, 29), strict=True):
+        agency.decide(agency.assign(case), outcome="approved", signed=at(1, day))
+    agency.decide(agency.assign(january[5]), outcome="refused", signed=at(2, 14))
+    agency.decide(agency.assign(march[0]), outcome="partially_approved", signed=at(3, 20))
+    extended = agency.extend(agency.assign(march[1]), on=at(3, 10))
+    agency.decide(extended, outcome="partially_approved", signed=at(4, 1))
+    services.request_withdraw(case=february[0], actor=february[0].requester, reason="Found elsewhere.", now=at(2, 20))
+    return {"services": services_data, "drugs": drugs_data}
+
+
+def figures_of(year: int = YEAR) -> transparency.Figures:
+    return transparency.compute_figures(transparency.period_for(year, now=datetime(2026, 2, 1, tzinfo=MONTREAL)))
+
+
+# --- The figures ---------------------------------------------------------------------------------
+
+
+def test_figures_count_received_requests_per_month_in_montreal_time(year_of_cases):
+    figures = figures_of()
+
+    counts = [count for _month, count in figures.received_by_month]
+    assert counts == [7, 3, 8] + [0] * 9
+    assert figures.received == 18
+    assert [month.month for month, _count in figures.received_by_month] == list(range(1, 13))
+
+
+def test_figures_count_requests_by_category_and_by_dataset(year_of_cases):
+    figures = figures_of()
+
+    by_category = {code: count for code, _label, count in figures.received_by_category}
+    assert by_category == {
+        "researcher": 7,
+        "journalist": 3,
+        "public_body": 8,
+        "private_company": 0,
+        "citizen": 0,
+        "elected_official": 0,
+        "other": 0,
+    }
+    by_dataset = {code: count for code, _label, count in figures.received_by_dataset}
+    # The draft's table is not counted; a request with both datasets counts once in each.
+    assert by_dataset[year_of_cases["services"].code] == 15
+    assert by_dataset[year_of_cases["drugs"].code] == 11
+
+
+def test_figures_count_decisions_delays_extensions_and_withdrawals(year_of_cases):
+    figures = figures_of()
+
+    assert figures.decisions == 8
+    assert {code: count for code, _label, count in figures.decisions_by_outcome} == {
+        "approved": 5,
+        "partially_approved": 2,
+        "refused": 1,
+    }
+    assert figures.days_to_decision == {2: 1, 5: 1, 10: 2, 17: 1, 19: 1, 29: 1, 35: 1}
+    assert figures.median_days_to_decision == 13.5
+    assert figures.answered_within_delay == 7
+    assert figures.extensions_used == 1
+    assert figures.withdrawn == 1
+
+
+def test_figures_of_another_year_are_empty(year_of_cases):
+    figures = figures_of(2024)
+
+    assert figures.received == 0
+    assert figures.decisions == 0
+    assert figures.median_days_to_decision is None
+
+
+def test_a_decision_signed_after_the_due_date_is_not_within_the_delay(agency, services_data):
+    case = agency.file(category=RequesterCategory.CITIZEN, received=at(5, 1), datasets=[services_data])
+    agency.decide(agency.assign(case), outcome="refused", signed=case.due_at + timedelta(minutes=1))
+    other = agency.file(category=RequesterCategory.CITIZEN, received=at(5, 1), datasets=[services_data])
+    agency.decide(agency.assign(other), outcome="refused", signed=other.due_at)
+
+    figures = figures_of()
+
+    assert (figures.decisions, figures.answered_within_delay) == (2, 1)
+
+
+def test_median_of_histogram_takes_the_middle_value_or_the_mean_of_the_two_middle_values():
+    assert transparency.median_of_histogram({}) is None
+    assert transparency.median_of_histogram({4: 1}) == 4
+    assert transparency.median_of_histogram({1: 1, 3: 1, 100: 1}) == 3
+    assert transparency.median_of_histogram({1: 2, 3: 1, 9: 1}) == 2
+    assert transparency.median_of_histogram({10: 3, 11: 3}) == 10.5
+
+
+# --- Small counts ---------------------------------------------------------------------------------
+
+
+def test_published_figures_hide_small_counts_and_a_second_cell_and_withhold_what_cannot_be_protected(
+    year_of_cases,
+):
+    published = transparency.publish(figures_of(), threshold=5)
+
+    months = [(cell.shown, cell.value) for _key, _label, cell in published.by_month.rows]
+    assert months[:3] == [(Shown.HIDDEN, None), (Shown.SMALL, None), (Shown.VALUE, 8)]
+    categories = {key: (cell.shown, cell.value) for key, _label, cell in published.by_category.rows}
+    assert categories["journalist"] == (Shown.SMALL, None)
+    assert categories["researcher"] == (Shown.HIDDEN, None)
+    assert categories["public_body"] == (Shown.VALUE, 8)
+    assert published.by_category.total.value == 18
+    # 5 approved, 2 partial, 1 refused: the total 8 would always tell too much.
+    assert published.by_outcome.rows is None
+    assert published.decisions.value == 8
+    assert published.median_days_to_decision.value == 13.5
+    # 87.5 % of 8 decisions would say that exactly one was late.
+    assert published.share_within_delay.value is None
+    assert transparency.publish(figures_of(), threshold=1).share_within_delay.value == 87.5
+    assert published.extensions_used.shown == Shown.SMALL
+    assert published.withdrawn.shown == Shown.SMALL
+
+
+def test_a_median_and_a_share_over_fewer_cases_than_the_threshold_are_not_published(year_of_cases):
+    published = transparency.publish(figures_of(), threshold=9)
+
+    assert published.decisions.shown == Shown.SMALL
+    assert published.median_days_to_decision.value is None
+    assert published.share_within_delay.value is None
+
+
+def test_a_share_is_published_when_neither_late_nor_on_time_decisions_are_a_small_count(year_of_cases):
+    figures = dataclasses.replace(figures_of(), decisions=10, answered_within_delay=5)
+
+    assert transparency.publish(figures, threshold=5).share_within_delay.value == 50.0
+    assert transparency.publish(figures, threshold=6).share_within_delay.value is None
+
+
+def _reader_ranges(published, total: int, threshold: int) -> dict[int, set[int]]:
+    """Every value each "< threshold" cell can take for a reader who knows the total and the rules, by brute force."""
+    small = [i for i, cell in enumerate(published) if cell.shown == Shown.SMALL]
+    hidden = [i for i, cell in enumerate(published) if cell.shown == Shown.HIDDEN]
+    left = total - sum(cell.value for cell in published if cell.shown == Shown.VALUE)
+    ranges = {i: set() for i in small}
+    domains = [range(1, threshold)] * len(small) + [range(threshold, left + 1)] * len(hidden)
+    for values in itertools.product(*domains):
+        if sum(values) == left:
+            for i, value in zip(small, values, strict=False):
+                ranges[i].add(value)
+    return ranges
+
+
+def test_protect_breakdown_never_lets_a_total_narrow_a_small_count():
+    """On random breakdowns, a reader who knows the total learns nothing beyond "< threshold" (or sees nothing)."""
+    draw = random.Random(20260501)
+    threshold = 5
+    withheld = 0
+    for _ in range(400):
+        values = [draw.choice([0, 1, 2, 3, 4, 5, 6, 8, 12, 30]) for _ in range(draw.randint(1, 5))]
+        published = protect_breakdown(values, threshold=threshold)
+        if published is None:
+            withheld += 1
+            continue
+        for cell, value in zip(published, values, strict=True):
+            assert cell.value in (None, value)
+            assert (cell.shown == Shown.SMALL) == (1 <= value < threshold)
+        if sum(values) < threshold:
+            continue  # the total itself is shown "< 5": nothing to subtract from
+        for index, seen in _reader_ranges(published, sum(values), threshold).items():
+            assert seen == set(range(1, threshold)), (values, index, seen)
+    assert 0 < withheld < 400
+
+
+def test_protect_breakdown_hides_the_smallest_cell_that_is_enough():
+    cells = protect_breakdown([3, 40, 9, 7], threshold=5)
+
+    assert [cell.shown for cell in cells] == [Shown.SMALL, Shown.VALUE, Shown.VALUE, Shown.HIDDEN]
+
+
+def test_protect_breakdown_withholds_a_breakdown_whose_total_would_give_a_small_count_away():
+    # 1 and 5 make 6: whatever is hidden, "< 5" plus "at least 5" leaves only 1.
+    assert protect_breakdown([1, 5, 0], threshold=5) is None
+    # With a total below the threshold, a single non-empty cell is as vague as the total.
+    assert [cell.shown for cell in protect_breakdown([0, 3], threshold=5)] == [Shown.VALUE, Shown.SMALL]
+    assert protect_breakdown([1, 2], threshold=5) is None
+
+
+# --- The page -------------------------------------------------------------------------------------
+
+
+def page(client: Client, language: str = "en", **query):
+    return client.get(reverse("transparency"), query, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def table_rows(html: str, caption_start: str) -> dict[str, str]:
+    """The rows of the table whose caption starts with ``caption_start``: row header -> cell text."""
+    table = re.search(rf"<table[^>]*>\s*<caption>{re.escape(caption_start)}.*?</table>", html, re.S)
+    assert table, f"no table {caption_start!r}"
+    rows = re.findall(r'<th scope="row">(.*?)</th><td class="numeric">(.*?)</td>', table.group(0), re.S)
+    return {
+        unescape(label): unescape(re.sub(r"<[^>]+>", "", cell.split("</span><span")[0])).strip() for label, cell in rows
+    }
+
+
+def test_the_page_is_public_and_shows_the_year_in_english(client, year_of_cases):
+    response = page(client, year=YEAR)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert 'href="/static/css/transparency.css"' in html
+    months = table_rows(html, "Requests received per month")
+    assert months["January 2025"] == "hidden"
+    assert months["February 2025"] == "< 5"
+    assert months["March 2025"] == "8"
+    assert months["Total received"] == "18"
+    assert "fewer than 5" in html
+    assert "13.5" in html
+    assert "87.5%" not in html, "one late decision out of 8 would be a small count"
+
+
+def test_a_count_of_three_shows_as_less_than_five_and_the_total_cannot_reveal_it(client, year_of_cases):
+    html = page(client, year=YEAR).content.decode()
+
+    categories = table_rows(html, "Requests received by category of requester")
+    assert categories["Journalist"] == "< 5"
+    assert "3" not in categories.values()
+    total = int(categories.pop("Total received"))
+    shown = sum(int(text) for text in categories.values() if text.isdigit())
+    hidden = [text for text in categories.values() if not text.isdigit()]
+    assert sorted(hidden) == ["< 5", "hidden"]
+    # What the total leaves for "< 5" and "hidden" (at least 5) still lets "< 5" be anything from 1 to 4.
+    assert total - shown - 5 >= 4
+
+
+def test_the_page_is_in_french_by_default_with_french_numbers_and_months(client, year_of_cases):
+    response = page(client, language="fr", year=YEAR)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="fr">' in html
+    assert "janvier 2025" in html
+    assert "13,5" in html
+
+
+def test_a_withheld_breakdown_says_so_and_keeps_its_total(client, year_of_cases):
+    html = page(client, year=YEAR).content.decode()
+
+    outcomes = html.split('id="outcomes-title"')[1].split("</section>")[0]
+    assert "Too few requests to show this breakdown" in outcomes
+    assert "<table" not in outcomes and "<svg" not in outcomes
+
+
+@pytest.mark.parametrize(
+    ("year", "message"),
+    [
+        ("abc", "Enter a year as four digits"),
+        ("20 25", "Enter a year as four digits"),
+        ("1999", "Figures exist from 2025 to"),
+        ("99999999999999999999", "Figures exist from 2025 to"),
+    ],
+)
+def test_a_bad_year_gets_a_clear_message_not_a_server_error(client, agency, services_data, year, message):
+    agency.file(category=RequesterCategory.CITIZEN, received=at(6, 2), datasets=[services_data])
+
+    response = page(client, year=year)
+
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "There is a problem" in html
+    assert message in html
+    assert "<svg" not in html
+
+
+def test_without_a_year_the_page_shows_the_current_year(client, db):
+    response = page(client)
+
+    assert response.status_code == 200
+    assert f"Requests received per month, {datetime.now(tz=MONTREAL).year}" in response.content.decode()
+
+
+def test_the_page_costs_the_same_queries_with_more_cases(client, agency, services_data, django_assert_max_num_queries):
+    agency.file(category=RequesterCategory.CITIZEN, received=at(6, 2), datasets=[services_data])
+    with CaptureQueriesContext(connection) as few:
+        assert page(client, year=YEAR).status_code == 200
+    for month in range(1, 13):
+        case = agency.file(
+            category=RequesterCategory.OTHER, received=at(month, 2), datasets=[factories.make_catalogue()]
+        )
+        agency.decide(agency.assign(case), outcome="refused", signed=at(month, 5))
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert page(client, year=YEAR).status_code == 200
+    assert len(few.captured_queries) <= 8
+
+
+# --- The charts -----------------------------------------------------------------------------------
+
+
+def parse_svg(markup: str) -> ET.Element:
+    """Parse the portal's own markup as XML: it fails on anything not well-formed."""
+    return ET.fromstring(markup)  # noqa: S314 - the test's own server output, not untrusted input
+
+
+def _svgs(html: str) -> list[ET.Element]:
+    return [parse_svg(markup) for markup in re.findall(r"<svg.*?</svg>", html, re.S)]
+
+
+def test_the_charts_are_well_formed_svg_named_and_described(client, year_of_cases):
+    svgs = _svgs(page(client, year=YEAR).content.decode())
+
+    assert len(svgs) == 3  # months, categories, datasets; the outcomes are withheld
+    for svg in svgs:
+        assert svg.get("role") == "img"
+        ids = {element.get("id") for element in svg.iter() if element.get("id")}
+        title_id, desc_id = svg.get("aria-labelledby").split()
+        assert {title_id, desc_id} <= ids
+        assert svg.find(f"{SVG}title").text
+        assert not [element for element in svg.iter() if element.tag in (f"{SVG}script", f"{SVG}image")]
+        assert not [
+            value
+            for element in svg.iter()
+            for value in element.attrib.values()
+            if "http" in value and value != "http://www.w3.org/2000/svg"
+        ]
+    months = svgs[0]
+    texts = [text.text for text in months.iter(f"{SVG}text")]
+    assert "< 5" in texts and "hidden" in texts and "8" in texts
+    assert any("url(#" in (rect.get("fill") or "") for rect in months.iter(f"{SVG}rect"))
+
+
+def test_a_chart_escapes_its_labels_and_draws_a_hatched_bar():
+    with translation.override("en"):
+        markup = charts.horizontal_bar_chart(
+            chart_id="c",
+            title='Tom & Jerry <"quoted">',
+            description="A test.",
+            bars=[
+                charts.Bar(label="A very long label that has to be broken over lines", value=1200, text="1,200"),
+                charts.Bar(label="<small>", value=5, text="< 5", hatched=True),
+                charts.Bar(label="unknown", value=None, text="hidden", hatched=True),
+            ],
+        )
+    svg = parse_svg(markup)
+
+    assert svg.find(f"{SVG}title").text == 'Tom & Jerry <"quoted">'
+    labels = ["".join(text.itertext()) for text in svg.iter(f"{SVG}text")]
+    assert "<small>" in labels and "< 5" in labels
+    assert len(list(svg.iter(f"{SVG}tspan"))) >= 4
+    hatched = [rect for rect in svg.iter(f"{SVG}rect") if rect.get("fill") == "url(#c-hatch)"]
+    assert len(hatched) == 2
+
+
+def test_a_bar_chart_of_nothing_is_still_a_chart():
+    svg = parse_svg(charts.bar_chart(chart_id="empty", title="Nothing", description="No bars.", bars=[]))
+
+    assert svg.get("role") == "img"
