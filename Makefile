@@ -25,7 +25,7 @@ RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv worker clean bench-stats
+.PHONY: run test lint format venv worker clean bench-stats bench
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -44,7 +44,7 @@ run: $(STAMP)
 	$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
 	$(RUN_ENV) $(PY) manage.py seed_demo
 	@mkdir -p var; \
-	$(RUN_ENV) $(VENV)/bin/celery -A portal worker --pool=solo --loglevel=INFO --logfile=var/worker.log & \
+	$(RUN_ENV) $(VENV)/bin/celery -A portal worker --beat --scheduler django_celery_beat.schedulers:DatabaseScheduler --pool=solo --loglevel=INFO --logfile=var/worker.log & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	echo "Portal: http://$(HOST):$(PORT)/  (job worker log: var/worker.log)"; \
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
@@ -60,6 +60,15 @@ bench-stats: $(STAMP)
 	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) $(PY) manage.py bench_stats $(BENCH_ARGS)
+
+# Every benchmark in one run, figures printed and in var/bench/results.json (README, Performance). About
+# 10 minutes the first time (it generates two warehouses and the cases), less after; BENCH_QUICK=1: about 2.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/8
+bench: $(STAMP)
+	createdb -h 127.0.0.1 -U postgres $(BENCH_DATABASE) 2>/dev/null || true
+	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
+	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py migrate --noinput -v0
+	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -52,6 +52,13 @@ class User(AbstractUser):
         help_text=_("For data custodians only: the organisation whose data they answer for."),
     )
 
+    muted_notifications = models.JSONField(
+        _("e-mails switched off"),
+        default=list,
+        blank=True,
+        help_text=_("The optional notifications this person chose not to receive (legal notices are always sent)."),
+    )
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

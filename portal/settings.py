@@ -3,13 +3,15 @@
 Every value that differs between a laptop, CI and production comes from the
 environment (``.env.example`` lists them all). With no variable set at all the
 portal runs in its *embedded* mode: SQLite files under ``var/``, Celery on a
-file-system broker that needs no server, e-mail printed to the console.
+file-system broker that needs no server, e-mail printed to the console and
+saved under ``var/mail/``.
 Production (``DEBUG`` off) refuses to start without a real ``SECRET_KEY``.
 """
 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -161,6 +163,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "America/Montreal"
 USE_I18N = True
 USE_TZ = True
+# Dates written out in full in English too: portal/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 # --- Static and private files ----------------------------------------------
 STATIC_URL = "/static/"
@@ -222,12 +226,32 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below CELERY_VISIBILITY_TIMEOUT.")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One beat process (the DatabaseScheduler loads these entries into its tables at start-up).
+CELERY_BEAT_SCHEDULE = {
+    # The outbox's safety net: e-mails whose message was lost (broker down, worker killed) go out anyway.
+    "notifications-sweep-outbox": {"task": "requests_app.tasks.sweep_outbox", "schedule": 60.0},
+    # Reminders before the due date, overdue alerts, clarifications left waiting (CELERY_TIMEZONE: Montréal).
+    "notifications-deadline-scan": {"task": "requests_app.tasks.scan_deadlines", "schedule": crontab(hour=7, minute=0)},
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- E-mail ----------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if env.str("EMAIL_URL", default="") or not DEBUG:
+    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+else:
+    # The embedded mode: each message on the console and saved under var/mail/ (portal/mail.py).
+    EMAIL_BACKEND = "portal.mail.ConsoleAndFileBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Seconds an SMTP conversation may hang before the send fails and is retried later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="acces-donnees@agence.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in e-mails are absolute: the portal's address as its users reach it.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Notifications (requests_app/notifications.py): reminders to the officer this many days before the due
+# date, and to a requester whose clarification has waited this many days.
+DUE_REMINDER_DAYS = sorted(env.list("DUE_REMINDER_DAYS", cast=int, default=[5, 1]), reverse=True)
+CLARIFICATION_REMINDER_DAYS = env.int("CLARIFICATION_REMINDER_DAYS", default=7)
 
 # --- Security --------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from requests_app import transparency_views
 
 # The admin has no login of its own: it goes through allauth, hence through MFA.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -12,10 +13,12 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("accounts/profile/", views.profile, name="profile"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("requests/", include("requests_app.urls")),
     path("consultations/", include(("requests_app.custodian_urls", "consultations"))),
     path("workspace/", include("requests_app.staff_urls", namespace="workspace")),
     path("outputs/", include("stats_app.urls", namespace="outputs")),
+    path("transparency/", transparency_views.transparency_page, name="transparency"),
 ]

@@ -1,9 +1,14 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
+from portal.forms import ProfileForm
 from portal.health import check_services
 
 
@@ -30,3 +35,16 @@ def set_language(request):
         request.user.language = language
         request.user.save(update_fields=["language"])
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """Every signed-in person's language and choice of optional e-mails."""
+    form = ProfileForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        with translation.override(user.language):
+            messages.success(request, _("Your preferences are saved."))
+        return redirect("profile")
+    return render(request, "portal/profile.html", {"form": form, "essential": form.essential})

@@ -26,6 +26,7 @@ from requests_app.models import (
     LegalCriterion,
     LegalProvision,
     Message,
+    Notification,
     TableSpecification,
 )
 from requests_app.services import STEP_FIELDS
@@ -136,3 +137,17 @@ class LegalCriterionAdmin(HistoryAdmin):
 class ReviewRecordAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ("__str__",)
     search_fields = ("request__reference",)
+
+
+# --- The notification outbox: read only, written by requests_app.notifications -------------
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What was sent to whom, or is waiting, or failed (with the last error): for support and audit."""
+
+    list_display = ("created_at", "notice", "request", "recipient", "language", "status", "attempts", "sent_at")
+    list_filter = ("status", "notice", "event", "language")
+    search_fields = ("request__reference", "recipient__email", "idempotency_key")
+    list_select_related = ("request", "recipient")
+    date_hierarchy = "created_at"

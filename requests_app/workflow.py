@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from requests_app import permissions
+from requests_app import notifications, permissions
 from requests_app.models import DataRequest, Status
 
 #: States from which the requester may still withdraw: filed, but not decided.
@@ -231,7 +231,15 @@ def transition(
         locked._history_user = actor
         locked._change_reason = f"{spec.audit_event}: {reason}" if reason else spec.audit_event
         locked.save()
+        if spec.notification:
+            # In this transaction: the e-mails exist if and only if the move does; they go out after the commit.
+            notifications.record(spec.notification, case=locked, actor=actor, occurrence=_history_id(locked))
     return locked
+
+
+def _history_id(case: DataRequest) -> str:
+    """The history row the move just wrote: it names this occurrence of the move for the outbox."""
+    return str(case.history.order_by("-history_id").values_list("history_id", flat=True).first())
 
 
 def mermaid_diagram() -> str:

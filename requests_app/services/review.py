@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from requests_app import clock, permissions, workflow
+from requests_app import clock, notifications, permissions, workflow
 from requests_app.models import (
     Assessment,
     Consultation,
@@ -111,6 +111,13 @@ def consultation_answer(*, consultation, actor, answer: str, conditions: str = "
     locked.answered_by = actor
     locked.answered_at = now or timezone.now()
     save_with_history(locked, actor=actor, reason="consultation.answered")
+    notifications.record(
+        "consultation_answered",
+        case=locked.request,
+        actor=actor,
+        about=locked,
+        occurrence=f"consultation-{locked.pk}",  # a consultation is answered once
+    )
     return locked
 
 
