@@ -1,4 +1,4 @@
-"""`make run` loads the demo: one account per role, cases in every state the workflow reaches so far."""
+"""`make run` loads the demo: one account per role, cases in every state, fifteen months of past requests."""
 
 from io import StringIO
 
@@ -33,6 +33,13 @@ def test_seed_demo_creates_an_account_per_role_and_cases_in_many_states(db):
         Status.WITHDRAWN,
     }
     assert "Demo-portail-2026" in out.getvalue()
+    # Fifteen months of earlier requests, so the transparency page has figures to show.
+    filed = DataRequest.objects.exclude(received_at=None)
+    assert len(set(filed.values_list("requester_category", flat=True))) >= 5
+    assert len(filed.dates("received_at", "month")) >= 10
+    assert filed.exclude(extended_at=None).exists()
+    assert filed.filter(status=Status.WITHDRAWN).count() >= 2
+    assert filed.filter(status=Status.REFUSED).count() >= 5
 
 
 def test_seed_demo_can_run_again_without_duplicating(db):

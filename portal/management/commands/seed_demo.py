@@ -1,6 +1,7 @@
 """Demo accounts (one per role) and a few requests in several states. Safe to run again."""
 
 from datetime import date, timedelta
+from random import Random
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -35,6 +36,17 @@ DEMO_ACCOUNTS = [
     ("statisticien@demo.example", Role.OUTPUT_CHECKER, "Alexandre", "Morin", {}),
     ("auditrice@demo.example", Role.AUDITOR, "Nathalie", "Fortin", {}),
 ]
+
+#: Earlier requesters, one per category, for the fifteen months of past requests.
+PAST_REQUESTERS = {
+    "journalist": ("Émilie", "Lavoie", "Le Devoir"),
+    "public_body": ("Karim", "Benali", "Institut national de santé publique"),
+    "private_company": ("Julie", "Pelletier", "Pharmacie Analytique inc."),
+    "citizen": ("Robert", "Girard", ""),
+    "researcher": ("Anne", "Leclerc", "Université McGill"),
+    "elected_official": ("Chantal", "Ouellet", "Assemblée nationale"),
+}
+PAST_REQUESTS = 48
 
 PROJECTS = [
     {
@@ -196,55 +208,134 @@ class Command(BaseCommand):
             return
         now = timezone.now()
         for age, project in enumerate(PROJECTS):
-            case = services.request_create_draft(requester=requester)
-            services.request_update_draft(
-                case=case,
-                actor=requester,
-                step="profile",
-                values={
-                    "contact_name": requester.get_full_name(),
-                    "organisation": "Université de Montréal, École de santé publique",
-                    "position": "Professeure agrégée",
-                    "requester_category": "researcher",
-                },
+            received = None if project["state"] == "draft" else now - timedelta(days=2 * (len(PROJECTS) - age) + 1)
+            case = self._file(requester, project, received=received, ethics=f"CER-2026-{40 + age:03d}")
+            if received is not None:
+                self._advance(case, project["state"], users, received)
+        self._past_requests(users, now=now)
+
+    def _file(self, requester: User, project: dict, *, received, ethics: str, profile: dict | None = None):
+        """A complete request for ``project`` by ``requester``, submitted at ``received`` (kept a draft if None)."""
+        case = services.request_create_draft(requester=requester)
+        services.request_update_draft(
+            case=case,
+            actor=requester,
+            step="profile",
+            values=profile
+            or {
+                "contact_name": requester.get_full_name(),
+                "organisation": "Université de Montréal, École de santé publique",
+                "position": "Professeure agrégée",
+                "requester_category": "researcher",
+            },
+        )
+        services.request_update_draft(
+            case=case,
+            actor=requester,
+            step="project",
+            values={
+                "title": project["title"],
+                "purpose": project["purpose"],
+                "public_interest": "Éclairer la planification des services de santé au Québec.",
+                "intended_publication": "Article scientifique et rapport public.",
+                "use_starts_on": date(2026, 1, 1),
+                "use_ends_on": date(2027, 12, 31),
+                "legal_basis": "a29_s67",
+                "ethics_approval": "obtained",
+                "ethics_reference": ethics,
+            },
+        )
+        services.specification_save(
+            case=case,
+            actor=requester,
+            dataset=Dataset.objects.get(code=project["dataset"]),
+            measure=project["measure"],
+            dimensions=project["dimensions"],
+            filters=project["filters"],
+        )
+        protocol = ContentFile(b"%PDF-1.4\n% Demo protocol\n%%EOF\n", name="protocole.pdf")
+        services.attachment_add(case=case, actor=requester, kind="protocol", uploaded=protocol)
+        services.request_update_draft(
+            case=case,
+            actor=requester,
+            step="declarations",
+            values={"declares_no_reidentification": True, "declares_source_citation": True},
+        )
+        if received is None:
+            return case
+        return services.request_submit(case=case, actor=requester, now=received)
+
+    def _past_requests(self, users: dict[str, User], *, now) -> None:
+        """Fifteen months of earlier requests from every kind of requester, so the transparency page has figures.
+
+        Seeded (the same every time): most are refused or withdrawn or stay
+        decided, a few are extended, some are answered late.
+        """
+        officer, lead = users["agente@demo.example"], users["responsable@demo.example"]
+        random = Random(2026)
+        requesters = {
+            category: self._account(
+                f"{category.replace('_', '-')}@archives.demo.example", Role.REQUESTER, *names[:2], {}
             )
-            services.request_update_draft(
-                case=case,
-                actor=requester,
-                step="project",
-                values={
-                    "title": project["title"],
-                    "purpose": project["purpose"],
-                    "public_interest": "Éclairer la planification des services de santé au Québec.",
-                    "intended_publication": "Article scientifique et rapport public.",
-                    "use_starts_on": date(2026, 1, 1),
-                    "use_ends_on": date(2027, 12, 31),
-                    "legal_basis": "a29_s67",
-                    "ethics_approval": "obtained",
-                    "ethics_reference": f"CER-2026-{40 + age:03d}",
-                },
-            )
-            services.specification_save(
-                case=case,
-                actor=requester,
-                dataset=Dataset.objects.get(code=project["dataset"]),
-                measure=project["measure"],
-                dimensions=project["dimensions"],
-                filters=project["filters"],
-            )
-            protocol = ContentFile(b"%PDF-1.4\n% Demo protocol\n%%EOF\n", name="protocole.pdf")
-            services.attachment_add(case=case, actor=requester, kind="protocol", uploaded=protocol)
-            services.request_update_draft(
-                case=case,
-                actor=requester,
-                step="declarations",
-                values={"declares_no_reidentification": True, "declares_source_citation": True},
-            )
-            if project["state"] == "draft":
+            for category, names in PAST_REQUESTERS.items()
+        }
+        for number in range(PAST_REQUESTS):
+            category = random.choice(list(PAST_REQUESTERS))
+            requester = requesters[category]
+            received = now - timedelta(days=random.randint(35, 450), hours=random.randint(0, 8))
+            profile = {
+                "contact_name": requester.get_full_name(),
+                "organisation": PAST_REQUESTERS[category][2],
+                "position": "",
+                "requester_category": category,
+            }
+            dataset = random.choice(["medical_services", "prescription_drugs"])  # the agency's own data
+            project = {
+                **random.choice([project for project in PROJECTS if project["dataset"] == dataset]),
+                "measure": {"medical_services": "persons", "prescription_drugs": "claims"}[dataset],
+                "dimensions": ["region"],
+                "filters": {},
+            }
+            case = self._file(requester, project, received=received, ethics=f"CER-A-{number:03d}", profile=profile)
+            case = services.case_assign(case=case, actor=lead, officer=officer, now=received + timedelta(days=1))
+            if random.random() < 0.12:
+                services.request_withdraw(
+                    case=case, actor=requester, reason="Besoin comblé autrement.", now=received + timedelta(days=4)
+                )
                 continue
-            received = now - timedelta(days=2 * (len(PROJECTS) - age) + 1)
-            case = services.request_submit(case=case, actor=requester, now=received)
-            self._advance(case, project["state"], users, received)
+            if random.random() < 0.25:
+                case = services.deadline_extend(
+                    case=case,
+                    actor=officer,
+                    days=10,
+                    notice="Le volume de la demande exige une consultation interne (art. 47).",
+                    now=received + timedelta(days=15),
+                )
+            decided = received + timedelta(days=random.choice([6, 9, 12, 14, 16, 18, 19, 22, 26]))
+            outcome = random.choices(
+                [DecisionOutcome.APPROVED, DecisionOutcome.REFUSED, DecisionOutcome.PARTIALLY_APPROVED], [6, 3, 1]
+            )[0]
+            if outcome != DecisionOutcome.REFUSED:
+                for criterion in services.criteria_for(case):
+                    services.criterion_assess(
+                        case=case, actor=officer, criterion=criterion, outcome=Assessment.MET, now=decided
+                    )
+            services.decision_propose(
+                case=case,
+                actor=officer,
+                outcome=outcome,
+                reasons="" if outcome == DecisionOutcome.APPROVED else "Des cellules isoleraient de petits groupes.",
+                provisions=[]
+                if outcome == DecisionOutcome.APPROVED
+                else [LegalProvision.objects.get(code="r221_research")],
+                now=decided,
+            )
+            case = services.decision_sign_off(case=case, actor=lead, now=decided + timedelta(hours=2))
+            for job in case.table_jobs.all():  # produced and released long ago
+                stats_jobs.job_run(job_id=job.pk, run=job.run)
+                stats_jobs.output_release(
+                    job=job, actor=users["statisticien@demo.example"], now=decided + timedelta(days=3)
+                )
 
     def _advance(self, case, state: str, users: dict[str, User], received) -> None:
         """Take a filed case to ``state`` through the services, a day per step."""
