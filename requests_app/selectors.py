@@ -16,12 +16,14 @@ from requests_app.models import (
     Clarification,
     CriterionAssessment,
     DataRequest,
+    DataRequestGroupObjectPermission,
+    DataRequestUserObjectPermission,
     Decision,
     LegalCriterion,
     Status,
     TableSpecification,
 )
-from requests_app.permissions import ASSIGNABLE_ROLES, requests_visible_to
+from requests_app.permissions import ASSIGNABLE_ROLES, VIEW, requests_visible_to
 from requests_app.workflow import TRANSITIONS
 from stats_app.models import Category, Dimension
 
@@ -150,9 +152,42 @@ QUEUE_SORTS = {
 }
 
 
+#: Long texts of a case that neither the queue nor its CSV export shows.
+QUEUE_DEFERRED_FIELDS = (
+    "purpose",
+    "public_interest",
+    "intended_publication",
+    "legal_basis_details",
+    "acknowledgement",
+    "extension_notice",
+    "withdrawal_reason",
+)
+
+
 def workspace_cases(user):
     """The filed cases ``user`` may view: a draft is the requester's own work, never a staff case."""
-    return requests_visible_to(user).exclude(status=Status.DRAFT)
+    if user.is_active and user.has_perm(VIEW):
+        # A role that reads every filed case (lead, auditor): the object-permission half of
+        # ``requests_visible_to`` only adds drafts, which the workspace never shows. Without that
+        # ``id IN (...) OR`` the planner can walk an index in the queue's order and stop at a page.
+        return DataRequest.objects.exclude(status=Status.DRAFT)
+    if not user.is_active:
+        return DataRequest.objects.none()
+    return DataRequest.objects.filter(pk__in=_viewable_case_ids(user)).exclude(status=Status.DRAFT)
+
+
+def _viewable_case_ids(user):
+    """The cases ``user`` holds view rights on in guardian's direct foreign-key tables, their own or a group's.
+
+    What ``requests_visible_to`` reads through ``get_objects_for_user``, as one
+    ``id IN (... UNION ...)``: guardian's ``id IN (user's) OR id IN (groups')``
+    keeps PostgreSQL from joining, so it filters every case of the table
+    (0.35 s at 100 000 cases, against 15 ms; README "Performance").
+    """
+    permission = {"permission__codename": "view_datarequest", "permission__content_type__app_label": "requests_app"}
+    own = DataRequestUserObjectPermission.objects.filter(user=user, **permission)
+    groups = DataRequestGroupObjectPermission.objects.filter(group__user=user, **permission)
+    return own.values("content_object_id").union(groups.values("content_object_id"))
 
 
 def queue_conditions(user, *, now: datetime) -> dict[str, Q]:
@@ -189,7 +224,13 @@ def queue_cases(user, *, now: datetime, queue: str, filters: dict | None = None,
     values are ignored.
     """
     filters = filters or {}
-    cases = workspace_cases(user).filter(queue_conditions(user, now=now)[queue]).select_related("assigned_to")
+    cases = (
+        workspace_cases(user)
+        .filter(queue_conditions(user, now=now)[queue])
+        .select_related("assigned_to")
+        # A queue shows a few short columns: the long texts stay in the database.
+        .defer(*QUEUE_DEFERRED_FIELDS)
+    )
     if filters.get("status"):
         cases = cases.filter(status=filters["status"])
     if filters.get("dataset"):

@@ -1,0 +1,1 @@
+"""The benchmark's parts (``python manage.py bench``): page measurements, the web load run and its locustfile."""
