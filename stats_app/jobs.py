@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app import permissions, workflow
+from requests_app import notifications, permissions, workflow
 from requests_app.models import DataRequest, Status
 from requests_app.services.history import save_with_history
 from stats_app import pipeline
@@ -109,6 +109,10 @@ def job_finish(
         case = DataRequest.objects.get(pk=job.request_id)
         if case.status == Status.PRODUCING:
             workflow.transition(case=case, name="outputs_ready", actor=None, reason="", now=now)
+        else:
+            # A table produced again after a return or a failure: the case is already past production,
+            # but the checkers must still hear that this run awaits them.
+            notifications.record("output_ready", case=case, occurrence=f"job-{job.pk}-run-{job.run}")
     return job
 
 

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from portal.roles import Role
 from requests_app import services
-from requests_app.models import Status
+from requests_app.models import Notification, Status
 from stats_app import jobs
 from stats_app.disclosure import TOTAL
 from stats_app.models import Dataset, JobState, TableJob
@@ -198,6 +198,9 @@ def test_a_returned_output_needs_a_reason_then_the_officer_adjusts_and_runs_it_a
     rerun.refresh_from_db()
     assert rerun.state == JobState.READY_FOR_CHECKING
     assert rerun.output_path.endswith("run-2")
+    # The checker hears of the new run, as of the first one.
+    told = Notification.objects.filter(request=case, notice="output_ready", recipient=checker)
+    assert told.count() == 2
     # The officer adjusted the table: still not theirs to check, but the checker may.
     with pytest.raises(PermissionDenied):
         jobs.output_release(job=rerun, actor=officer)
