@@ -44,7 +44,18 @@ TEXT_LIMIT = 10_000
 
 
 class PortalBoundField(BoundField):
-    """Describes an input by its help (``<id>-help``) and error (``<id>-error``) paragraphs."""
+    """Describes an input by its help (``<id>-help``) and error (``<id>-error``) paragraphs.
+
+    ``help_id`` and ``error_id`` give those ids to ``templates/_components/form_field.html``.
+    """
+
+    @property
+    def help_id(self) -> str:
+        return f"{self.auto_id}-help"
+
+    @property
+    def error_id(self) -> str:
+        return f"{self.auto_id}-error"
 
     @property
     def aria_describedby(self):
@@ -53,9 +64,9 @@ class PortalBoundField(BoundField):
         described_by = []
         if self.auto_id and not self.is_hidden:
             if self.help_text:
-                described_by.append(f"{self.auto_id}-help")
+                described_by.append(self.help_id)
             if self.errors:
-                described_by.append(f"{self.auto_id}-error")
+                described_by.append(self.error_id)
         return " ".join(described_by)
 
 
@@ -64,6 +75,8 @@ class PortalForm(forms.Form):
 
     bound_field_class = PortalBoundField
     use_required_attribute = False
+    #: Each error message names its field ("Full name: …"), so the error summary does not repeat the label.
+    errors_name_their_field = True
 
     def add_domain_error(self, error: ValidationError) -> None:
         """Attach a service's ``ValidationError`` to the fields it names; the rest goes on top."""

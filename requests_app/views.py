@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -157,6 +158,7 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             # Progress without details: being produced, being checked, ready to download.
             "jobs": [] if case.is_draft else stats_selectors.case_jobs(case),
             "overdue": not case.is_draft and clock.is_overdue(case),
+            "due": None if case.is_draft else selectors.due_state(case, now=timezone.now()),
             "review_days": settings.REVIEW_REQUEST_DAYS,
             "attachments": case.attachments.all(),
             "timeline": selectors.status_timeline(case),
