@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from requests_app import clock, notifications, permissions, workflow
+from requests_app import clock, notifications, permissions, selectors, workflow
 from requests_app.models import (
     Assessment,
     Consultation,
@@ -163,7 +163,7 @@ def render_decision_letter(case: DataRequest, *, outcome: str, reasons: str, pro
                 "outcome_label": DecisionOutcome(outcome).label,
                 "reasons": reasons,
                 "provisions": list(provisions),
-                "specifications": list(case.specifications.select_related("dataset", "measure")),
+                "tables": selectors.specification_rows(case),  # labelled in the requester's language
                 "review_days": settings.REVIEW_REQUEST_DAYS,
                 "is_refusal": outcome != DecisionOutcome.APPROVED,
             },

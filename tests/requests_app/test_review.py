@@ -20,7 +20,7 @@ from requests_app.models import (
     Status,
 )
 from requests_app.workflow import ConcurrentChangeError, TransitionError
-from stats_app.models import Custodian, Dataset
+from stats_app.models import Custodian, Dataset, Dimension
 from tests import factories
 
 
@@ -246,6 +246,25 @@ def test_the_letter_is_in_the_requesters_language_and_cites_the_provisions(db, d
     assert "The request asks for nominative data." in decision.letter
     assert "R-22.1" in decision.letter
     assert "Commission d'accès à l'information" in decision.letter and "30 days" in decision.letter
+
+
+def test_the_letter_names_the_tables_with_the_catalogue_labels_of_the_requesters_language(db, officer):
+    dataset = Dataset.objects.get(code="medical_services")
+    case = factories.make_request(
+        requester=factories.make_user(language="fr"), dataset=dataset, status=Status.UNDER_REVIEW, officer=officer
+    )
+
+    decision = services.decision_propose(
+        case=case,
+        actor=officer,
+        outcome=DecisionOutcome.REFUSED,
+        reasons="Non.",
+        provisions=[provision("r221_research")],
+    )
+
+    assert "Services médicaux — Personnes distinctes" in decision.letter
+    labels = [Dimension.objects.get(code=code).label_fr for code in case.specifications.get().dimensions]
+    assert f"({', '.join(labels)})" in decision.letter
 
 
 # --- Consultation of the data's owner ------------------------------------------------
