@@ -3,6 +3,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.contrib.auth.management import create_permissions
+from django.core.cache import cache
 from django.test import Client
 
 from portal.roles import Role
@@ -26,6 +27,13 @@ def _private_files(settings, tmp_path):
         },
     }
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: allauth's rate limits (one confirmation e-mail
+    per address every 3 minutes, login attempts...) live there and must not leak between tests."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -6,12 +6,16 @@ mail server that is down for a while would; the sender must try again later.
 
 import email
 import email.policy
+import logging
 import socket
 import threading
 from contextlib import contextmanager
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO: keep the test output for failures.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
