@@ -25,7 +25,7 @@ RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv worker clean bench-stats bench
+.PHONY: run test lint format venv worker clean bench-stats bench drills
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -70,10 +70,13 @@ bench: $(STAMP)
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
+# audit_requirements: pip-audit of requirements.txt; fails on a known vulnerability, warns when the advisory
+# service cannot be reached (nothing audited).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py audit_requirements
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -81,3 +84,10 @@ format: $(STAMP)
 
 clean:
 	rm -rf var/*.sqlite3* var/celery var/private
+
+# Fault drills (tests/drills, README "Fault drills"): a worker killed mid-job, Redis, the mail server and
+# PostgreSQL down, conflicting transitions. The deterministic ones run in `make test` too; this runs them all,
+# the slow ones included (PostgreSQL restarted under load, random kills). About 3 minutes.
+drills: $(STAMP)
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v0
+	$(TEST_ENV) $(PY) -m pytest -m drill tests/drills $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 
 - New accounts are requesters, in the language they signed up in.
 - Staff cannot switch their second factor off (``MFA_ADAPTER``).
+- Failed sign-ins are counted per account *and address* (``ACCOUNT_RATE_LIMITS``).
 """
 
 from allauth.account.adapter import DefaultAccountAdapter
@@ -26,6 +27,15 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
             user.groups.add(Group.objects.get(name=Role.REQUESTER))
         return user
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The account's failed sign-ins are counted from each address apart.
+
+        allauth counts them per account from anywhere, so anyone could lock a
+        person out by failing on purpose; per address, an attacker locks out
+        only themselves, and the per-address limit still caps guessing.
+        """
+        return f"{self.get_client_ip(request)}:{super()._get_login_attempts_cache_key(request, **credentials)}"
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.models import User
+from portal.models import AccessLog, User
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -150,3 +150,15 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("two-factor"), boolean=True, ordering="totp_enrolled")
     def has_second_factor(self, user: User) -> bool:
         return user.totp_enrolled
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The reads of protected data, for auditors: nobody adds, changes or deletes a row."""
+
+    list_display = ("at", "user", "view_name", "object_type", "object_id", "client_ip")
+    list_filter = ("view_name", "object_type")
+    search_fields = ("user__email", "object_id", "path", "client_ip")
+    date_hierarchy = "at"
+    list_select_related = ("user",)
+    fields = ("at", "user", "view_name", "object_type", "object_id", "path", "client_ip", "user_agent")

@@ -83,3 +83,31 @@ class User(AbstractUser):
     def is_agency_staff(self) -> bool:
         """Staff are held to MFA: every role but requester, and superusers."""
         return self.is_superuser or bool(self.role_names & {role.value for role in STAFF_ROLES})
+
+
+class AccessLog(models.Model):
+    """One read of protected data: a case page, a document, an output (``portal.audit``).
+
+    Written for every successful GET of the pages listed in ``portal.audit.AUDITED_VIEWS``,
+    whoever reads them (the requester of the case included); never changed afterwards.
+    """
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        User, verbose_name=_("who"), on_delete=models.PROTECT, related_name="access_logs", null=True
+    )
+    view_name = models.CharField(_("page"), max_length=100)
+    object_type = models.CharField(_("kind of object"), max_length=100)
+    object_id = models.CharField(_("object"), max_length=64, blank=True)
+    path = models.CharField(_("address"), max_length=500)
+    client_ip = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ("-at", "-pk")
+        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="accesslog_object_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.user} {self.view_name} {self.object_id}"

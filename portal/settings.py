@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_celery_beat",
+    "csp",
     "portal",
     "stats_app",
     "requests_app",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -69,6 +72,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.StaffMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.StaffSessionIdleMiddleware",
+    "portal.ratelimit.PostRateLimitMiddleware",
+    "portal.audit.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -190,7 +196,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # --- Cache, broker and jobs --------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "portal.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -254,13 +260,85 @@ DUE_REMINDER_DAYS = sorted(env.list("DUE_REMINDER_DAYS", cast=int, default=[5, 1
 CLARIFICATION_REMINDER_DAYS = env.int("CLARIFICATION_REMINDER_DAYS", default=7)
 
 # --- Security --------------------------------------------------------------
+# Production is served over HTTPS only. ``SECURE_COOKIES=0`` (the test suite, the
+# benchmark's gunicorn, a plain-HTTP run) and ``DEBUG=1`` turn the HTTPS-only
+# rules off together; each one can still be set on its own.
+HTTPS_ONLY = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+# No script of the portal reads the CSRF cookie: forms carry the token.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+if HTTPS_ONLY:
+    # "__Host-": the browser keeps these cookies only from HTTPS, for this host, on every path.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY)
+# The load balancer's health probe may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS_ONLY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind a reverse proxy that ends TLS: trust its X-Forwarded-Proto (and only then).
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind that proxy, the client's address is the one the proxy adds to X-Forwarded-For:
+# the rate limits and the access log count per client, not per proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): every page loads its styles, scripts and
+# images from the portal itself; no inline script, no inline style, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+# Staff sessions end after this many seconds without a request (portal.middleware.StaffSessionIdleMiddleware);
+# requesters keep Django's two weeks.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+
+# Failed sign-ins (allauth): per address, at most 10 a minute whatever the account; per address and
+# account, 5 in 15 minutes (``portal.adapters.AccountAdapter`` keys the account's limit by address
+# too, so nobody can lock another person out from elsewhere). A window, never a permanent lock.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="10/m/ip,5/15m/key"),
+}
+
+# POSTs per user to the pages that file or write something (``portal.ratelimit``):
+# URL name -> (requests, seconds). A refused POST gets a 429 page that keeps what was written.
+POST_RATE_LIMITS = {
+    "requests_app:create": (10, 3600),
+    "requests_app:submit": (5, 3600),
+    "requests_app:attachments": (30, 3600),
+    "requests_app:message": (10, 600),
+    "requests_app:clarification_answer": (10, 600),
+    "workspace:message": (30, 600),
+    "workspace:clarification_ask": (30, 600),
+    "consultations:detail": (20, 600),
+}
+
+# Uploaded and generated files are never under a folder the static server reads.
+for _static_root in (STATIC_ROOT, *STATICFILES_DIRS):
+    if PRIVATE_FILES_ROOT.resolve().is_relative_to(Path(_static_root).resolve()):
+        raise ImproperlyConfigured(
+            f"PRIVATE_FILES_ROOT ({PRIVATE_FILES_ROOT}) is inside {_static_root}, which the static server serves."
+        )
 
 # --- The Act, as settings ----------------------------------------------------
 # Access Act s. 47: answer within 20 calendar days, extendable once by 10.

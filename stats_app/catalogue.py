@@ -39,6 +39,11 @@ class ResolvedSpecification:
         }
 
 
+def _may_be_code(value: str) -> bool:
+    """No catalogue code holds a NUL character, which PostgreSQL text cannot store: such a value is unknown."""
+    return "\x00" not in value
+
+
 def _as_list_of_strings(value, field_name: str) -> list[str]:
     if value is None:
         return []
@@ -59,7 +64,11 @@ def validate_specification(*, dataset, measure, dimensions, filters=None) -> Res
     if not isinstance(dataset, Dataset):
         if not isinstance(dataset, str):
             raise ValidationError({"dataset": _("Choose a dataset from the catalogue.")})
-        dataset = Dataset.objects.filter(code=dataset, is_active=True).select_related("custodian").first()
+        dataset = (
+            Dataset.objects.filter(code=dataset, is_active=True).select_related("custodian").first()
+            if _may_be_code(dataset)
+            else None
+        )
         if dataset is None:
             raise ValidationError({"dataset": _("This dataset is not in the catalogue. Choose one from the list.")})
     elif not dataset.is_active:
@@ -68,7 +77,7 @@ def validate_specification(*, dataset, measure, dimensions, filters=None) -> Res
     if not isinstance(measure, Measure):
         if not isinstance(measure, str):
             raise ValidationError({"measure": _("Choose a measure of the dataset.")})
-        measure = Measure.objects.filter(dataset=dataset, code=measure).first()
+        measure = Measure.objects.filter(dataset=dataset, code=measure).first() if _may_be_code(measure) else None
     if measure is None or measure.dataset_id != dataset.pk:
         raise ValidationError(
             {"measure": _("This measure does not belong to the chosen dataset. Choose one of its measures.")}
@@ -107,7 +116,9 @@ def validate_specification(*, dataset, measure, dimensions, filters=None) -> Res
                 {"filters": _("The filter on “%(code)s” keeps no category. Tick at least one.") % {"code": code}}
             )
         known = list(
-            Category.objects.filter(dimension=offered[code], code__in=wanted)
+            Category.objects.filter(
+                dimension=offered[code], code__in=[value for value in wanted if _may_be_code(value)]
+            )
             .order_by("order", "code")
             .values_list("code", flat=True)
         )

@@ -70,7 +70,13 @@ def reference_data(transactional_db):
 
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
-    for migration in ("0003_roles", "0004_roles_assignment_clock", "0005_roles_review", "0006_roles_outputs"):
+    for migration in (
+        "0003_roles",
+        "0004_roles_assignment_clock",
+        "0005_roles_review",
+        "0006_roles_outputs",
+        "0009_roles_access_log",
+    ):
         importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)
     legal_data.load(apps)

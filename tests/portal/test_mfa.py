@@ -217,3 +217,24 @@ def test_deactivation_page_refuses_staff_when_adapter_is_configured(settings):
     assert response.status_code == 200
     assert 'class="error-summary"' in response.content.decode()
     assert is_mfa_enabled(officer, [Authenticator.Type.TOTP])
+
+
+def test_admin_sign_in_goes_through_the_second_factor():
+    lead = factories.make_user(role=Role.ACCESS_LEAD, is_staff=True)
+    client = Client()
+
+    to_login = client.get(reverse("admin:index"), follow=True).redirect_chain[-1][0]
+    assert to_login.startswith(reverse("account_login"))
+    next_url = parse_qs(urlsplit(to_login).query)["next"][0]
+    response = client.post(
+        reverse("account_login"), {"login": lead.email, "password": factories.PASSWORD, "next": next_url}
+    )
+
+    # The password alone opens nothing, the admin included.
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert not is_authenticated(client)
+    assert client.get(reverse("admin:index"))["Location"].startswith(reverse("admin:login"))
+    signed_in = client.post(reverse("mfa_authenticate"), {"code": current_code()})
+    assert is_authenticated(client)
+    assert urlsplit(signed_in["Location"]).path.startswith(reverse("admin:index"))
+    assert client.get(reverse("admin:index")).status_code == 200

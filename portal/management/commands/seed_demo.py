@@ -35,7 +35,7 @@ DEMO_ACCOUNTS = [
     ("responsable@demo.example", Role.ACCESS_LEAD, "Louis", "Côté", {"is_staff": True}),
     ("fiduciaire@demo.example", Role.DATA_CUSTODIAN, "Sophie", "Bouchard", {"custodian_code": "msss"}),
     ("statisticien@demo.example", Role.OUTPUT_CHECKER, "Alexandre", "Morin", {}),
-    ("auditrice@demo.example", Role.AUDITOR, "Nathalie", "Fortin", {}),
+    ("auditrice@demo.example", Role.AUDITOR, "Nathalie", "Fortin", {"is_staff": True}),
 ]
 
 #: Earlier requesters, one per category, for the fifteen months of past requests.
