@@ -63,7 +63,13 @@ def test_staff_pages_and_totp_enrolment_keep_to_the_policy(browser, live_server,
 def test_admin_keeps_to_the_policy(browser, live_server, reference_data):
     lead = factories.make_user(role=Role.ACCESS_LEAD, is_staff=True, is_superuser=True)
     factories.make_request(status=Status.RECEIVED)
-    paths = ["/admin/", "/admin/requests_app/datarequest/", "/admin/portal/accesslog/", "/admin/portal/user/",
-             "/admin/stats_app/dataset/", "/admin/stats_app/dataset/add/"]
+    paths = [
+        "/admin/",
+        "/admin/requests_app/datarequest/",
+        "/admin/portal/accesslog/",
+        "/admin/portal/user/",
+        "/admin/stats_app/dataset/",
+        "/admin/stats_app/dataset/add/",
+    ]
 
     assert violations_on(browser, live_server, lead, paths) == []
