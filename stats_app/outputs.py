@@ -162,6 +162,10 @@ def write_outputs(
     """
     check_columns(protected, allowed=allowed_columns)
     destination.parent.mkdir(parents=True, exist_ok=True)
+    # A worker killed while writing leaves its temporary folder behind. The job's lock makes this run the
+    # only writer of ``destination``, so any such folder is dead and goes.
+    for stale in destination.parent.glob(f".{destination.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
     temporary = destination.parent / f".{destination.name}.{uuid.uuid4().hex}.tmp"
     temporary.mkdir()
     try:

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,11 +103,14 @@ def test_a_finished_job_run_again_changes_nothing():
     assert after == before
 
 
-def test_a_job_whose_worker_died_runs_again_from_scratch_and_writes_its_files_once():
+def test_a_job_whose_worker_died_runs_again_from_scratch_and_writes_its_files_once(settings):
     case = produced_case()
     job = case.table_jobs.get()
-    # The first worker claimed the job, then died before finishing.
+    # The first worker claimed the job, then died before finishing, in the middle of writing its files.
     jobs.job_start(job_id=job.pk, run=job.run)
+    half_written = Path(settings.PRIVATE_FILES_ROOT) / f"outputs/{case.pk}/{job.pk}/.run-1.0123456789abcdef.tmp"
+    half_written.mkdir(parents=True)
+    (half_written / "table.csv").write_text("region,val")
 
     jobs.job_run(job_id=job.pk, run=job.run)
 
