@@ -27,6 +27,7 @@ dates and a link to the portal, where the permission checks apply.
 
 import hashlib
 import logging
+import re
 import smtplib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -392,7 +393,8 @@ def render(row: Notification) -> EmailMultiAlternatives:
     notice = NOTICES[row.notice]
     with translation.override(row.language):
         context = _template_context(row, notice)
-        subject = " ".join(render_to_string(f"emails/{notice.name}.subject.txt", context).split())
+        # One line (a header cannot break); the French non-breaking spaces stay.
+        subject = re.sub(r"[ \t\r\n]+", " ", render_to_string(f"emails/{notice.name}.subject.txt", context)).strip()
         context["subject"] = subject
         text = render_to_string(f"emails/{notice.name}.txt", context)
         html = render_to_string(f"emails/{notice.name}.html", context)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from portal.models import User
 from requests_app import clock
@@ -350,7 +350,7 @@ class HistoryEntry:
     changes: list[FieldChange]
 
 
-_KIND_LABELS = {"+": _lazy("created"), "~": _lazy("changed"), "-": _lazy("deleted")}
+_KIND_LABELS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
 
 
 def _event_and_reason(reason: str) -> tuple[str, str]:
@@ -374,7 +374,7 @@ def _readable(model, name: str, value, users: dict):
     if field_.choices:
         return dict(field_.flatchoices).get(value, value)
     if isinstance(value, bool):
-        return _lazy("yes") if value else _lazy("no")
+        return gettext_lazy("yes") if value else gettext_lazy("no")
     if isinstance(value, datetime):
         return date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, date):
@@ -413,10 +413,10 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
     (``diff_against``); people are loaded in one query, whatever their number.
     """
     sources = [
-        (DataRequest, _lazy("Request"), case.history.select_related("history_user")),
+        (DataRequest, gettext_lazy("Request"), case.history.select_related("history_user")),
         (
             Clarification,
-            _lazy("Clarification"),
+            gettext_lazy("Clarification"),
             Clarification.history.filter(request_id=case.pk).select_related("history_user"),
         ),
     ]

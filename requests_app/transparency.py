@@ -54,7 +54,7 @@ from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from requests_app.models import (
     DataRequest,
@@ -114,7 +114,7 @@ def available_years(*, now: datetime) -> list[int]:
 
 
 #: The category of a filed request that has none (older requests, or one filed without the field).
-NOT_STATED = _lazy("Not stated")
+NOT_STATED = gettext_lazy("Not stated")
 
 
 # --- Raw figures (never shown as such: see ``publish``) ---------------------------------------

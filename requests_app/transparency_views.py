@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from portal import charts
@@ -29,9 +29,9 @@ class PeriodForm(PortalForm):
     """The year shown; empty means the current year."""
 
     year = forms.IntegerField(
-        label=_lazy("Year"),
+        label=gettext_lazy("Year"),
         required=False,
-        error_messages={"invalid": _lazy("Enter a year as four digits, for example %(example)s.")},
+        error_messages={"invalid": gettext_lazy("Enter a year as four digits, for example %(example)s.")},
     )
 
     def __init__(self, *args, years: list[int], **kwargs):

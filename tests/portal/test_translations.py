@@ -6,6 +6,7 @@ fails here, not in front of a francophone requester.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,3 +64,30 @@ def test_the_committed_catalogue_holds_every_message_of_the_source(extracted_cat
     )
     known = set(_messages(committed, "--translated")) | set(_messages(committed, "--untranslated"))
     assert sorted(extracted - known) == []
+
+
+#: The names makemessages extracts; a translation function imported under another name hides its messages.
+EXTRACTED_NAMES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+
+
+def test_translation_functions_keep_names_that_makemessages_extracts():
+    aliased = re.compile(r"from django\.utils\.translation import [^\n]*\b\w+ as (\w+)")
+    hidden = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for folder in ("portal", "requests_app", "stats_app")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for name in aliased.findall(path.read_text(encoding="utf-8"))
+        if name not in EXTRACTED_NAMES
+    ]
+    assert not hidden, "these names are not extracted by makemessages: " + ", ".join(hidden)
