@@ -66,8 +66,12 @@ def url(name: str, **kwargs) -> str:
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_public_pages_are_accessible(live_server, browser, language):
+    for _case in range(6):  # figures for the transparency page's charts
+        factories.make_request(status=Status.RECEIVED)
     page = new_page(browser, locale="fr-CA" if language == "fr" else "en-CA")
     try:
+        visit(page, live_server, url("transparency"), f"a11y-{language}-transparency")
+        assert page.locator("main svg").count() >= 1
         visit(page, live_server, "/", f"a11y-{language}-home")
         assert page.locator("html").get_attribute("lang") == language
         visit(page, live_server, url("account_login"), f"a11y-{language}-login")
@@ -313,12 +317,14 @@ def test_core_pages_are_accessible_in_english(live_server, page):
     assert_accessible(page, "a11y-en-step-profile-errors")
     visit(page, live_server, url("requests_app:review", pk=draft.pk), "a11y-en-review")
     visit(page, live_server, url("requests_app:detail", pk=awaiting.pk), "a11y-en-detail-awaiting-requester")
+    visit(page, live_server, url("profile"), "a11y-en-profile-requester")
     page.context.clear_cookies()
 
     sign_in(page, live_server, officer)
     visit(page, live_server, url("workspace:queue") + "?queue=all", "a11y-en-workspace-queue")
     assert_tables_fit(page)
     visit(page, live_server, url("workspace:case", pk=awaiting.pk), "a11y-en-workspace-case")
+    visit(page, live_server, url("profile"), "a11y-en-profile-officer")
 
 
 # --- Keyboard ---------------------------------------------------------------------------------------
