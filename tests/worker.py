@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CELERY = Path(sys.executable).with_name("celery")
 
 
-def _database_url(alias: str) -> str:
+def database_url(alias: str) -> str:
     database = connections[alias].settings_dict
     if database["ENGINE"] != "django.db.backends.postgresql":
         raise RuntimeError("The worker tests need PostgreSQL (make test sets DATABASE_URL and WAREHOUSE_URL).")
@@ -61,21 +61,24 @@ def running_worker(private_root: Path, *, log: Path, extra_env: dict[str, str] |
         **os.environ,
         "DEBUG": "0",
         "SECRET_KEY": settings.SECRET_KEY,
-        "DATABASE_URL": _database_url("default"),
-        "WAREHOUSE_URL": _database_url("warehouse"),
+        "DATABASE_URL": database_url("default"),
+        "WAREHOUSE_URL": database_url("warehouse"),
         "REDIS_URL": settings.CELERY_BROKER_URL,
         "PRIVATE_FILES_ROOT": str(private_root),
         "CONN_MAX_AGE": "0",
         **(extra_env or {}),
     }
+    command = [str(CELERY), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO"]
+    with worker_process(command, env=env, log=log) as process:
+        yield process
+
+
+@contextmanager
+def worker_process(command: list[str], *, env: dict[str, str], log: Path):
+    """Start a ``celery worker`` command, wait until it is ready, stop its process group afterwards."""
     with log.open("w") as output:
         process = subprocess.Popen(
-            [str(CELERY), "-A", "portal", "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO"],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
             wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, message="the worker to start")

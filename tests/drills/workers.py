@@ -1,29 +1,19 @@
 """A real Celery worker for the drills: the portal's tasks, the outbox's clock in seconds, the drill's broker."""
 
 import os
-import signal
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
 
 from portal.celery import app
-from tests.worker import CELERY, ROOT, wait_for
+from tests.worker import CELERY, database_url, worker_process
 
 
 def forget_broker_connections() -> None:
     """Celery keeps a pool of broker connections per process: drop it so the next publish connects anew."""
     app._pool = None
     app.amqp._producer_pool = None
-
-
-def database_url(alias: str) -> str:
-    database = connections[alias].settings_dict
-    host = database["HOST"] or "127.0.0.1"
-    port = database["PORT"] or 5432
-    return f"postgres://{database['USER'] or 'postgres'}@{host}:{port}/{database['NAME']}"
 
 
 @contextmanager
@@ -46,19 +36,5 @@ def drill_worker(*, broker_url: str, log: Path, beat: bool = False, extra_env: d
     command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     if beat:
         command += ["--beat", "--scheduler=celery.beat:PersistentScheduler", f"--schedule={log.parent / 'beat'}"]
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            wait_for(lambda: "ready." in log.read_text() or process.poll() is not None, message="the worker to start")
-            if process.poll() is not None:
-                raise RuntimeError(f"The worker stopped at start-up:\n{log.read_text()[-3000:]}")
-            yield process
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with worker_process(command, env=env, log=log) as process:
+        yield process
