@@ -1,10 +1,17 @@
 """The attacker's linear programs: how narrowly can a suppressed cell be pinned down?
 
-The variables are the suppressed cells (non-negative); the constraints are the
-table's relations that involve at least one of them, with the published values
-substituted as constants: parent == sum(children) for additive relations,
-max(children) <= parent <= sum(children) for the others. Minimising and
+The variables are the suppressed cells (non-negative, or within the bounds the
+lattice gives them); the constraints are the relations that involve at least
+one of them, with the published values substituted as constants: parent ==
+sum(children) for additive relations, max(children) <= parent <= sum(children)
+for the others (only ``child <= parent`` for a bare bound). Minimising and
 maximising one cell gives the interval the attacker can be sure of.
+
+A suppressed cell is protected when its interval is at least ``required`` wide
+and, for a cell the p % rule protects, reaches at least ``upward`` above its
+true value: the second largest contributor, who knows the cell lies below the
+attacker's upper bound, must not be able to estimate the largest contribution
+more closely than p % from above (see ``upward_protection``).
 
 Suppressed cells that share no relation cannot inform each other, so the
 programs are solved per *group* (connected suppressed cells), which keeps each
@@ -43,6 +50,22 @@ def required_width(kind: ValueKind, value: int, policy: Policy) -> int:
     return max(100 * level, -(-policy.p_percent * value // 100), 1)
 
 
+def upward_protection(kind: ValueKind, stats, policy: Policy) -> int:
+    """How far above its true value the attacker's upper bound must reach for an amount cell (cents).
+
+    The p % rule's upper protection (Hundepool et al., *Statistical Disclosure
+    Control*, 4.2.3): the second largest contributor ``x2`` bounds the largest
+    from above by ``upper − x2``, which must stay at least ``(1 + p/100) · x1``:
+    ``upper − value >= p/100 · x1 − (value − x1 − x2)``. Zero for counts and for
+    cells whose other contributors already hide the largest well enough.
+    """
+    if kind != "amount" or not stats.top or stats.value <= 0:
+        return 0
+    first = stats.top[0]
+    second = stats.top[1] if len(stats.top) > 1 else 0
+    return max(0, -(-policy.p_percent * first // 100) - (stats.value - first - second))
+
+
 @dataclass(frozen=True)
 class Interval:
     low: float
@@ -56,7 +79,8 @@ class Interval:
 class Group:
     """Suppressed cells linked by relations, and the linear system an attacker can write about them.
 
-    ``required``: per cell number, the width its interval needs.
+    ``required``: per cell number, the width its interval needs; ``upward``: how far above its true value
+    the interval must reach (p % rule), zero when not given.
     """
 
     def __init__(
@@ -66,6 +90,7 @@ class Group:
         required: Sequence[float],
         cells: list[int],
         links: list[int],
+        upward: Sequence[float] | None = None,
     ) -> None:
         self.cells = cells
         self.column = {cell: column for column, cell in enumerate(cells)}
@@ -78,12 +103,18 @@ class Group:
             else:
                 for child in link.children:
                     inequalities.add([(child, 1), (link.parent, -1)], published, self.column)
-                inequalities.add([(link.parent, 1)] + [(child, -1) for child in link.children], published, self.column)
+                if link.capped:
+                    inequalities.add(
+                        [(link.parent, 1)] + [(child, -1) for child in link.children], published, self.column
+                    )
         size = len(cells)
         self.a_eq, self.b_eq = equalities.matrix(size)
         self.a_ub, self.b_ub = inequalities.matrix(size)
         self.true_values = np.array([lattice.values[cell] for cell in cells], dtype=float)
         self.required = np.array([required[cell] for cell in cells], dtype=float)
+        self.upward = np.array([upward[cell] if upward is not None else 0.0 for cell in cells], dtype=float)
+        self.floors = np.array([lattice.floors[cell] for cell in cells], dtype=float)
+        self.ceilings = np.array([lattice.ceilings[cell] for cell in cells], dtype=float)
         # Feasible points met so far: the true values, then every optimum found.
         self.seen_low = self.true_values.copy()
         self.seen_high = self.true_values.copy()
@@ -99,7 +130,7 @@ class Group:
         if column not in solved:
             objective = np.zeros(len(self.cells))
             objective[column] = -1.0 if maximise else 1.0
-            point = self._solve(objective, (0, None))
+            point = self._solve(objective, self._bounds())
             if point is None:
                 self.seen_high[column] = math.inf
                 solved[column] = math.inf
@@ -140,19 +171,33 @@ class Group:
         return bool(self._certified()[self.column[cell]])
 
     def _certified(self) -> np.ndarray:
-        return self.seen_high - self.seen_low >= self.required - RELATIVE_TOLERANCE * np.maximum(1.0, self.required)
+        wide = self.seen_high - self.seen_low >= self.required - RELATIVE_TOLERANCE * np.maximum(1.0, self.required)
+        high = self.seen_high - self.true_values >= self.upward - RELATIVE_TOLERANCE * np.maximum(1.0, self.upward)
+        return wide & high
+
+    def _bounds(
+        self, low: np.ndarray | None = None, high: np.ndarray | None = None
+    ) -> list[tuple[float, float | None]]:
+        """Each variable's bounds: the lattice's floor and ceiling, narrowed by ``low`` and ``high`` if given."""
+        floors = self.floors if low is None else np.maximum(self.floors, low)
+        ceilings = self.ceilings if high is None else np.minimum(self.ceilings, high)
+        return [
+            (float(floor), None if math.isinf(ceiling) else float(ceiling))
+            for floor, ceiling in zip(floors, ceilings, strict=True)
+        ]
 
     def _push_all(self) -> None:
         """Certify most cells with a few programs: move every uncertified cell up, then down, by its required
         width at once (each capped there, and weighted by it), as long as that certifies more cells."""
         self._pushed = True
         pending = ~self._certified()
+        needed = np.maximum(np.maximum(self.required, self.upward), 1e-9)
         while pending.any():
-            weights = np.where(pending, 1.0 / self.required, 0.0)
-            ceiling = np.where(pending, self.true_values + self.required, np.inf)
+            weights = np.where(pending, 1.0 / needed, 0.0)
+            ceiling = np.where(pending, self.true_values + needed, np.inf)
             floor = np.where(pending, np.maximum(0.0, self.true_values - self.required), 0.0)
-            self._solve(-weights, list(zip(np.zeros_like(floor), ceiling, strict=True)))
-            self._solve(weights, list(zip(floor, np.full_like(floor, np.inf), strict=True)))
+            self._solve(-weights, self._bounds(high=ceiling))
+            self._solve(weights, self._bounds(low=floor))
             still_pending = ~self._certified()
             if still_pending.sum() >= pending.sum():
                 return
@@ -186,10 +231,17 @@ class Attacker:
     ``required``: per cell number, the width its interval needs if suppressed.
     """
 
-    def __init__(self, lattice: Lattice, published: Sequence[int | None], required: Sequence[float]) -> None:
+    def __init__(
+        self,
+        lattice: Lattice,
+        published: Sequence[int | None],
+        required: Sequence[float],
+        upward: Sequence[float] | None = None,
+    ) -> None:
         self.lattice = lattice
         self.published = published
         self.required = required
+        self.upward = upward
         self._group_of: dict[int, Group] = {}
         self._groups: list[Group] = []
 
@@ -230,7 +282,7 @@ class Attacker:
                     if self.published[member] is None and member not in cells:
                         cells.add(member)
                         frontier.append(member)
-        return Group(self.lattice, self.published, self.required, sorted(cells), sorted(link_numbers))
+        return Group(self.lattice, self.published, self.required, sorted(cells), sorted(link_numbers), self.upward)
 
 
 class _Rows:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from stats_app.disclosure.attack import Attacker, required_width
+from stats_app.disclosure.attack import Attacker, required_width, upward_protection
 from stats_app.disclosure.errors import DisclosureError
 from stats_app.disclosure.lattice import Lattice
 from stats_app.disclosure.primary import primary_rule
@@ -96,7 +96,8 @@ def _audit_suppression(
         notes.append("Every published cell passes the primary rules; every fully published margin is consistent.")
 
     widths = [required_width(table.kind, value, policy) for value in lattice.values]
-    attacker = Attacker(lattice, values, widths)
+    upward = [upward_protection(table.kind, stats, policy) for stats in lattice.stats]
+    attacker = Attacker(lattice, values, widths, upward)
     suppressed = attacker.suppressed
     required = {cell: widths[cell] for cell in suppressed}
     narrowest = None
@@ -106,7 +107,8 @@ def _audit_suppression(
                 interval = attacker.group(cell).interval(cell)
                 problems.append(
                     f"{lattice.keys[cell]!r} can be narrowed to [{interval.low:g}, {interval.high:g}],"
-                    f" narrower than the required {required[cell]}."
+                    f" narrower than the required {required[cell]}"
+                    + (f" or reaching less than {upward[cell]} above the value." if upward[cell] else ".")
                 )
         narrowest = _narrowest(attacker, required)
     except DisclosureError as error:

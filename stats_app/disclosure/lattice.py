@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from stats_app.disclosure.table import CellStats, Key, Table
@@ -14,6 +15,9 @@ class Link:
     parent: int
     children: tuple[int, ...]
     additive: bool
+    #: For a relation that is not additive: whether ``parent <= sum(children)`` holds too. False for a bare
+    #: bound (``child <= parent``), such as distinct persons never exceeding the events they had.
+    capped: bool = True
 
     @property
     def members(self) -> tuple[int, ...]:
@@ -37,6 +41,9 @@ class Lattice:
             )
             for relation in table.relations()
         ]
+        #: What the attacker knows of every cell before anything is published: at least 0, no upper bound.
+        self.floors: list[float] = [0.0] * len(self.keys)
+        self.ceilings: list[float] = [math.inf] * len(self.keys)
         #: cell number -> the numbers of the links it belongs to (as parent or child).
         self.links_of: list[list[int]] = [[] for _ in self.keys]
         for link_number, link in enumerate(self.links):

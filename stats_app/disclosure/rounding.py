@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from itertools import product
 
 from stats_app.disclosure.table import TOTAL, Key, Policy, Table
@@ -80,9 +81,9 @@ def suppress_then_round(table: Table, policy: Policy) -> tuple[dict[Key, int | N
     return {key: published[key] for key in keys}, redacted
 
 
-def random_draw(seed: str, key: Key) -> float:
-    """A number in [0, 1) that depends only on the seed and the key."""
-    digest = hashlib.sha256(json.dumps([seed, list(key)]).encode()).digest()
+def random_draw(seed: str, key: Key | str) -> float:
+    """A number in [0, 1) that depends only on the seed and the key (a table key, or a population's name)."""
+    digest = hashlib.sha256(json.dumps([seed, key if isinstance(key, str) else list(key)]).encode()).digest()
     # 53 bits: exactly representable as a float, so the draw is never 1.0.
     return (int.from_bytes(digest[:8], "big") >> 11) / 2**53
 
@@ -96,9 +97,22 @@ def random_round(value: int, base: int, draw: float) -> int:
     return down + base if draw * base < remainder else down
 
 
-def random_rounding(table: Table, policy: Policy) -> dict[Key, int | None]:
-    """Every cell, margins included, rounded on its own; same seed and key, same draw."""
+def random_rounding(
+    table: Table, policy: Policy, populations: Mapping[Key, str] | None = None
+) -> dict[Key, int | None]:
+    """Every cell, margins included, rounded on its own; same seed and key, same draw.
+
+    With ``populations`` (key -> the name of the population it counts), the draw
+    depends on the population instead of the key: the same population, asked
+    again in any table, is rounded the same way, so averaging many tables that
+    share it tells nothing (Statistics Canada keys its draws the same way).
+    """
     keys = list(table.keys())
     return {
-        key: random_round(table.cell(key).value, policy.rounding_base, random_draw(policy.seed, key)) for key in keys
+        key: random_round(
+            table.cell(key).value,
+            policy.rounding_base,
+            random_draw(policy.seed, populations[key] if populations is not None else key),
+        )
+        for key in keys
     }

@@ -33,6 +33,7 @@ same table always gets the same pattern.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,21 +53,31 @@ class SecondaryResult:
 
 
 def choose_complements(
-    lattice: Lattice, primary: Sequence[bool], required: Sequence[float], cost: Sequence[float]
+    lattice: Lattice,
+    primary: Sequence[bool],
+    required: Sequence[float],
+    cost: Sequence[float],
+    *,
+    upward: Sequence[float] | None = None,
+    frozen: Sequence[bool] | None = None,
 ) -> SecondaryResult:
     """Suppress further cells until every suppressed cell's attacker interval is at least ``required`` wide.
 
     ``primary``: the cells that must be suppressed; ``required``: per cell, the
-    width its interval needs if suppressed; ``cost``: per cell, what publishing
-    it is worth.
+    width its interval needs if suppressed; ``upward``: per cell, how far above
+    its value the interval must reach (zero when not given); ``cost``: per cell,
+    what publishing it is worth; ``frozen``: published cells that may not be
+    suppressed (published already elsewhere: hiding them would hide nothing).
     """
     hidden = list(primary)
-    deviations = Deviations(lattice)
+    frozen_cells = np.array(frozen if frozen is not None else [False] * len(lattice), dtype=bool)
+    deviations = Deviations(lattice, frozen=frozen_cells)
     costs = np.array(cost, dtype=float)
+    rises = list(upward) if upward is not None else [0.0] * len(lattice)
     rounds = 0
     programs = 0
     while True:
-        attacker = Attacker(lattice, _published(lattice, hidden), required)
+        attacker = Attacker(lattice, _published(lattice, hidden), required, rises)
         unproven = [cell for cell in attacker.suppressed if not attacker.group(cell).surely_protects(cell)]
         programs += attacker.programs_solved
         if not unproven:
@@ -74,10 +85,10 @@ def choose_complements(
         rounds += 1
         suppressed_before = sum(hidden)
         for cell in unproven:
-            if deviations.can_spread(cell, required[cell], hidden=hidden):
+            if deviations.can_spread(cell, required[cell], hidden=hidden, upward=rises[cell]):
                 continue
-            if not _protect_cell(lattice, cell, required[cell], hidden, deviations, costs):
-                _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs)
+            if not _protect_cell(lattice, cell, required[cell], rises[cell], hidden, deviations, costs):
+                _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs, frozen_cells)
         if sum(hidden) == suppressed_before:
             # Every unproven cell was checked exactly and found protected, or nothing more can be
             # suppressed around the ones that fail (the audit will then refuse the table).
@@ -88,9 +99,13 @@ def choose_complements(
 class Deviations:
     """The table's relations as linear constraints on deviations ``y = increase − decrease`` from the truth."""
 
-    def __init__(self, lattice: Lattice) -> None:
+    def __init__(self, lattice: Lattice, *, frozen: np.ndarray | None = None) -> None:
         self.size = size = len(lattice)
         values = lattice.values
+        self.frozen = frozen if frozen is not None else np.zeros(size, dtype=bool)
+        # How far each cell may go down and up from its true value and stay within the attacker's bounds.
+        self.down_room = np.array(values, dtype=float) - np.array(lattice.floors, dtype=float)
+        self.up_room = np.array(lattice.ceilings, dtype=float) - np.array(values, dtype=float)
         equality_rows: list[list[tuple[int, int]]] = []
         inequality_rows: list[list[tuple[int, int]]] = []
         slack: list[int] = []
@@ -103,19 +118,22 @@ class Deviations:
             for child in link.children:
                 inequality_rows.append([(child, 1), (link.parent, -1)])
                 slack.append(parent - values[child])
-            inequality_rows.append([(link.parent, 1)] + [(child, -1) for child in link.children])
-            slack.append(sum(values[child] for child in link.children) - parent)
+            if link.capped:
+                inequality_rows.append([(link.parent, 1)] + [(child, -1) for child in link.children])
+                slack.append(sum(values[child] for child in link.children) - parent)
         self.equalities = _sparse(equality_rows, size)
         self.inequalities = _sparse(inequality_rows, size)
         self.slack = np.array(slack, dtype=float)
         self.values = np.array(values, dtype=float)
         self.programs_solved = 0
 
-    def can_spread(self, cell: int, spread: float, *, hidden: Sequence[bool]) -> bool:
-        """Whether two deviations moving suppressed cells only give ``cell`` values ``spread`` apart.
+    def can_spread(self, cell: int, spread: float, *, hidden: Sequence[bool], upward: float = 0.0) -> bool:
+        """Whether two deviations moving suppressed cells only give ``cell`` values ``spread`` apart, the
+        first raising it by at least ``upward``.
 
-        That is the attacker's interval being wide enough, asked of one small
-        program (published cells do not move, so only suppressed ones are columns).
+        That is the attacker's interval being wide enough (and high enough), asked
+        of one small program (published cells do not move, so only suppressed
+        ones are columns).
         """
         columns = np.flatnonzero(np.array(hidden, dtype=bool))
         position = int(np.searchsorted(columns, cell))
@@ -127,21 +145,31 @@ class Deviations:
             if len(touched):
                 inequalities = self.inequalities[touched][:, columns]
                 slack = self.slack[touched]
-        bounds = [(0.0, None)] * count + [(0.0, value) for value in self.values[columns]]
-        # y_first[cell] − y_second[cell] >= spread, written as <= for linprog.
-        spread_row = sparse.csr_array(
+        bounds = [_room(room) for room in self.up_room[columns]] + [_room(room) for room in self.down_room[columns]]
+        # y_first[cell] − y_second[cell] >= spread, and y_first[cell] >= upward, written as <= for linprog.
+        spread_rows = sparse.csr_array(
             (
-                [-1.0, 1.0, 1.0, -1.0],
-                ([0] * 4, [position, count + position, 2 * count + position, 3 * count + position]),
+                [-1.0, 1.0, 1.0, -1.0, -1.0, 1.0],
+                (
+                    [0, 0, 0, 0, 1, 1],
+                    [
+                        position,
+                        count + position,
+                        2 * count + position,
+                        3 * count + position,
+                        position,
+                        count + position,
+                    ],
+                ),
             ),
-            shape=(1, 4 * count),
+            shape=(2, 4 * count),
         )
         a_eq = _copies(equalities, 2)
         a_ub = _copies(inequalities, 2)
         result = linprog(
             np.zeros(4 * count),
-            A_ub=spread_row if a_ub is None else sparse.vstack([a_ub, spread_row], format="csr"),
-            b_ub=np.concatenate([slack, slack, [-spread]]),
+            A_ub=spread_rows if a_ub is None else sparse.vstack([a_ub, spread_rows], format="csr"),
+            b_ub=np.concatenate([slack, slack, [-spread, -upward]]),
             A_eq=a_eq,
             b_eq=None if a_eq is None else np.zeros(a_eq.shape[0]),
             bounds=bounds + bounds,
@@ -157,14 +185,18 @@ class Deviations:
         size = self.size
         is_hidden = np.array(hidden, dtype=bool)
         unit_cost = np.where(is_hidden, 0.0, cost)
-        increase_bounds = [(0.0, None)] * size
-        decrease_bounds = [(0.0, value) for value in self.values]
+        fixed = self.frozen & ~is_hidden
+        increase_bounds = [(0.0, 0.0) if fixed[number] else _room(room) for number, room in enumerate(self.up_room)]
+        decrease_bounds = [(0.0, 0.0) if fixed[number] else _room(room) for number, room in enumerate(self.down_room)]
         if upward:
-            increase_bounds[cell] = (amount, None)
+            increase_bounds[cell] = (
+                amount,
+                None if math.isinf(self.up_room[cell]) else max(amount, self.up_room[cell]),
+            )
             decrease_bounds[cell] = (0.0, 0.0)
         else:
             increase_bounds[cell] = (0.0, 0.0)
-            decrease_bounds[cell] = (amount, self.values[cell])
+            decrease_bounds[cell] = (amount, max(amount, self.down_room[cell]))
         a_eq = _copies(self.equalities, 1)
         result = linprog(
             np.concatenate([unit_cost, unit_cost]),
@@ -186,15 +218,22 @@ class Deviations:
 
 
 def _protect_cell(
-    lattice: Lattice, cell: int, required: float, hidden: list[bool], deviations: Deviations, costs: np.ndarray
+    lattice: Lattice,
+    cell: int,
+    required: float,
+    rise: float,
+    hidden: list[bool],
+    deviations: Deviations,
+    costs: np.ndarray,
 ) -> bool:
-    """Make ``cell``'s interval ``required`` wide by suppressing the cells the cheapest deviations move.
+    """Make ``cell``'s interval ``required`` wide, reaching ``rise`` above its value, by suppressing the cells
+    the cheapest deviations move.
 
     False when the programs found nothing to suppress.
     """
-    value = lattice.values[cell]
-    downward = min(value, required)
-    upward = required - downward
+    room = deviations.down_room[cell]
+    upward = max(rise, required - min(room, required))
+    downward = max(0.0, min(room, required - upward))
     added = False
     for amount, is_upward in ((upward, True), (downward, False)):
         if amount <= 0:
@@ -206,7 +245,7 @@ def _protect_cell(
 
 
 def _suppress_cheapest_neighbour(
-    lattice: Lattice, cell: int, hidden: list[bool], required: Sequence[float], costs: np.ndarray
+    lattice: Lattice, cell: int, hidden: list[bool], required: Sequence[float], costs: np.ndarray, frozen: np.ndarray
 ) -> None:
     """The last resort when the programs find nothing (solver noise): hide the cheapest published cell
     sharing a relation with ``cell``'s group of suppressed cells."""
@@ -216,10 +255,14 @@ def _suppress_cheapest_neighbour(
         for member_cell in group.cells
         for link_number in lattice.links_of[member_cell]
         for member in lattice.links[link_number].members
-        if not hidden[member]
+        if not hidden[member] and not frozen[member]
     }
     if neighbours:
         hidden[min(neighbours, key=lambda candidate: (costs[candidate], candidate))] = True
+
+
+def _room(room: float) -> tuple[float, float | None]:
+    return (0.0, None if math.isinf(room) else float(max(room, 0.0)))
 
 
 def _published(lattice: Lattice, hidden: Sequence[bool]) -> list[int | None]:

@@ -1,0 +1,755 @@
+"""Linked tables: a new table is protected together with everything already released from its dataset.
+
+The attacker holds every table ever released from a dataset (DESIGN §4, "Linked
+tables"). Two tables that differ by one region, a persons table beside an events
+table on the same cells, the same cells asked again with one category dropped:
+each combination tells the attacker more than either table alone. So a new table
+is protected by one attacker program over its own cells *and* the cells of the
+linked tables it can be combined with.
+
+**Populations.** Every cell counts a population: per dimension of the dataset, a
+set of categories (the cell's category; the table's domain for ``Total``; the
+filter, or every category, for a dimension the table does not show). Two cells
+of the same measure over the same population are the same number, whichever
+table shows them: they become one *node*.
+
+**Relations between nodes.** Besides each table's own margins:
+
+- *nested populations* along one dimension: when a table's whole domain ``A``
+  (e.g. regions 01–17) lies inside another table's ``C`` (all regions), with
+  everything else equal, the difference ``C − A`` is itself a count the
+  attacker can compute: a *derived* node, whose true value the portal knows.
+  For events and amounts it is the count of the complement population (region
+  18); for distinct persons, the persons of ``C`` with nothing in ``A``, which is
+  at most the persons of the complement. A derived node that counts 1 to
+  threshold − 1 (any non-zero amount) must stay as hidden as a suppressed cell.
+- *measures of one dataset*: a person count never exceeds the events of the
+  same population, and a published zero of one makes the other zero (a
+  published non-zero count makes the other at least one).
+
+**What may change.** Released tables never change: their published cells are
+constants (``frozen``), their suppressed cells stay suppressed and must stay
+protected. Only the new table's cells can be suppressed further. The new table
+is first protected alone (``protect``), so a table that overlaps nothing gets
+exactly the single-table pattern; joint secondary suppression then adds the
+cells the linkage needs, chosen by the same cheapest-deviation programs. When no
+pattern of the new table can protect a node, the table is refused
+(``LinkedRefusal``), naming the released tables and the population at stake.
+
+Only the part of the linked tables that the new table can reach is built: the
+nodes of the new table, and from them, through relations, the suppressed and
+derived nodes of the others (published linked cells are constants and stop the
+walk). A released table whose populations do not meet the new table's adds
+nothing to the program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from stats_app.disclosure.attack import Attacker, required_width, upward_protection
+from stats_app.disclosure.errors import DisclosureError
+from stats_app.disclosure.lattice import Link
+from stats_app.disclosure.protect import protect
+from stats_app.disclosure.secondary import choose_complements
+from stats_app.disclosure.table import TOTAL, ZERO, CellStats, Key, Policy, ProtectedTable, Table, TableDimension
+
+#: Measures whose counts are linked by ``persons <= events`` and "zero together".
+PERSONS = "distinct_persons"
+EVENTS = "events"
+AMOUNT = "amount"
+MEASURES = (PERSONS, EVENTS, AMOUNT)
+
+
+class LinkedRefusal(DisclosureError):
+    """No suppression pattern of the new table keeps every linked population protected.
+
+    ``tables``: the labels of the linked tables involved; ``populations``: short
+    descriptions of the populations that would be narrowed. The message is for
+    staff (it names released tables and populations), never for the requester.
+    """
+
+    def __init__(self, message: str, *, tables: Sequence[str], populations: Sequence[str]) -> None:
+        super().__init__(message)
+        self.tables = list(tables)
+        self.populations = list(populations)
+
+
+@dataclass(frozen=True)
+class LinkedTable:
+    """A table already released (or held for checking at the same time): what the attacker has of it.
+
+    ``cells``: every key of the table -> (the warehouse's stats, the published
+    value or ``None`` when suppressed). ``fixed``: for the dataset's dimensions
+    the table does not show, the categories it covers (a filter); a dimension
+    absent from ``fixed`` covers every category.
+    """
+
+    reference: str
+    label: str
+    measure: str
+    dimensions: tuple[TableDimension, ...]
+    cells: Mapping[Key, tuple[CellStats, int | None]]
+    fixed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Linkage:
+    """What the linkage did, for the checker's page and the table's provenance."""
+
+    #: References of the linked tables whose cells entered the joint program.
+    tables: list[str]
+    #: Cells of the new table suppressed because of the linkage, beyond the single-table pattern.
+    extra_suppressed: int
+    #: Nodes in the joint program, and how many were derived differences.
+    nodes: int = 0
+    derived: int = 0
+    #: Linked populations already narrowed by the released tables alone (the new table cannot mend them).
+    preexisting: list[str] = field(default_factory=list)
+
+
+def population_of(
+    dimensions: Sequence[TableDimension],
+    key: Key,
+    fixed: Mapping[str, frozenset[str]],
+    universe: Mapping[str, frozenset],
+) -> dict[str, frozenset[str]]:
+    """The population a cell counts: per dataset dimension, a set of categories."""
+    sets = {code: frozenset(fixed.get(code, categories)) for code, categories in universe.items()}
+    for dimension, entry in zip(dimensions, key, strict=True):
+        sets[dimension.code] = frozenset(dimension.categories) if entry == TOTAL else frozenset({entry})
+    return sets
+
+
+def population_names(
+    table: Table, universe: Mapping[str, Iterable[str]], fixed: Mapping[str, Iterable[str]] | None = None
+) -> dict[Key, str]:
+    """Each key's population as a canonical text, the same whatever table shows it (random rounding's draw)."""
+    frozen_universe = {code: frozenset(categories) for code, categories in universe.items()}
+    frozen_fixed = {code: frozenset(categories) for code, categories in (fixed or {}).items()}
+    names = {}
+    for key in table.keys():  # noqa: SIM118 (a Table, not a dict)
+        population = population_of(table.dimensions, key, frozen_fixed, frozen_universe)
+        names[key] = ";".join(
+            f"{code}=" + ("*" if categories == frozen_universe[code] else ",".join(sorted(categories)))
+            for code, categories in sorted(population.items())
+        )
+    return names
+
+
+def describe(population: Mapping[str, frozenset[str]], universe: Mapping[str, frozenset[str]]) -> str:
+    """``region 18 × diagnosis_chapter 02``: the dimensions that do not cover everything, for messages."""
+    parts = []
+    for code, categories in population.items():
+        if categories == universe.get(code):
+            continue
+        shown = sorted(categories)
+        text = " ".join(shown) if len(shown) <= 3 else f"{shown[0]}…{shown[-1]} ({len(shown)} categories)"
+        parts.append(f"{code} {text}")
+    return " × ".join(parts) or "every person"
+
+
+class _Source:
+    """One table in the joint program: its dimensions as positions of the dataset's dimensions."""
+
+    def __init__(self, number: int, table: LinkedTable, joint: JointLattice) -> None:
+        self.number = number
+        self.table = table
+        self.measure = table.measure
+        self.positions = [joint.position[dimension.code] for dimension in table.dimensions]
+        self.shown = dict(zip(self.positions, range(len(self.positions)), strict=True))
+        #: Per dataset position: the set id of the table's whole set there (its domain, or its fixed set).
+        self.whole = [0] * len(joint.order)
+        for position, code in enumerate(joint.order):
+            if position in self.shown:
+                categories = table.dimensions[self.shown[position]].categories
+            else:
+                categories = table.fixed.get(code, joint.universe[code])
+            self.whole[position] = joint.intern(position, frozenset(categories))
+        #: Per dimension of the table: set id -> category code (the singletons it shows), TOTAL for the domain.
+        self.entry_of: list[dict[int, str]] = []
+        for index, dimension in enumerate(table.dimensions):
+            position = self.positions[index]
+            entries = {joint.intern(position, frozenset({category})): category for category in dimension.categories}
+            entries[self.whole[position]] = TOTAL  # a one-category domain: its total is that category's cell
+            self.entry_of.append(entries)
+
+    def key_of(self, population: tuple[int, ...]) -> Key | None:
+        """The table's key for a population, or ``None`` when the table has no such cell."""
+        for position, set_id in enumerate(population):
+            if position not in self.shown and set_id != self.whole[position]:
+                return None
+        key = []
+        for index, position in enumerate(self.positions):
+            entry = self.entry_of[index].get(population[position])
+            if entry is None:
+                return None
+            key.append(entry)
+        return tuple(key)
+
+    def population_of(self, key: Key, joint: JointLattice) -> tuple[int, ...]:
+        population = list(self.whole)
+        for index, entry in enumerate(key):
+            if entry != TOTAL:
+                population[self.positions[index]] = joint.intern(self.positions[index], frozenset({entry}))
+        return tuple(population)
+
+
+class JointLattice:
+    """The nodes of the joint attacker program and the relations between them (the ``Lattice`` interface).
+
+    Node 0.. are created as the walk reaches them: first every cell of the new
+    table, then the linked and derived nodes their relations lead to.
+    """
+
+    def __init__(
+        self,
+        new: LinkedTable,
+        linked: Sequence[LinkedTable],
+        universe: Mapping[str, Iterable[str]],
+        policy: Policy,
+    ) -> None:
+        self.universe = {code: frozenset(categories) for code, categories in universe.items()}
+        self.order = tuple(sorted(self.universe))
+        self.position = {code: position for position, code in enumerate(self.order)}
+        self.policy = policy
+        self._sets: list[list[frozenset[str]]] = [[] for _ in self.order]
+        self._set_ids: list[dict[frozenset[str], int]] = [{} for _ in self.order]
+        for table in (new, *linked):
+            unknown = {dimension.code for dimension in table.dimensions} - set(self.universe)
+            if unknown:
+                raise DisclosureError(f"{table.label}: dimensions outside the dataset: {sorted(unknown)}.")
+        self.sources = [_Source(number, table, self) for number, table in enumerate((new, *linked))]
+        self.new = self.sources[0]
+        # Which sources can hold a set along each position (bit masks of source numbers), per measure.
+        self._holders: list[dict[int, int]] = [{} for _ in self.order]
+        self._by_measure = dict.fromkeys(MEASURES, 0)
+        for source in self.sources:
+            self._by_measure[source.measure] = self._by_measure.get(source.measure, 0) | 1 << source.number
+            for position in range(len(self.order)):
+                ids = (
+                    self.sources[source.number].entry_of[source.shown[position]].keys()
+                    if position in source.shown
+                    else (source.whole[position],)
+                )
+                for set_id in ids:
+                    self._holders[position][set_id] = self._holders[position].get(set_id, 0) | 1 << source.number
+        self._whole_sets = [
+            sorted({source.whole[position] for source in self.sources}) for position in range(len(self.order))
+        ]
+
+        # The nodes.
+        self.keys: list[tuple] = []  # (measure, population) or ("derived", ...) descriptions
+        self.values: list[int] = []
+        self.stats: list[CellStats] = []
+        self.floors: list[float] = []
+        self.ceilings: list[float] = []
+        self.fixed_published: list[int | None] = []  # published by a linked table: a constant
+        self.linked_hidden: list[bool] = []  # suppressed by a linked table
+        self.derived: list[bool] = []
+        self.new_key: list[Key | None] = []
+        self.sources_of: list[int] = []  # bit mask
+        self.measure_of: list[str] = []
+        self.population: list[tuple[int, ...] | None] = []
+        self._node_of: dict[tuple, int] = {}
+        self.links: list[Link] = []
+        self._link_ids: set[tuple] = set()
+        self.links_of: list[list[int]] = []
+
+        for key in new.cells:
+            self._node(new.measure, self.new.population_of(key, self))
+        self._walk()
+
+    # --- sets ------------------------------------------------------------------------------------------------------
+
+    def intern(self, position: int, categories: frozenset[str]) -> int:
+        ids = self._set_ids[position]
+        if categories not in ids:
+            ids[categories] = len(self._sets[position])
+            self._sets[position].append(categories)
+        return ids[categories]
+
+    def categories(self, position: int, set_id: int) -> frozenset[str]:
+        return self._sets[position][set_id]
+
+    def describe_node(self, node: int) -> str:
+        key = self.keys[node]
+        if key[0] == "derived":
+            _, measure, outer, inner = key
+            complement = self._describe(self.population[node])
+            if measure == PERSONS:
+                return f"{measure}: of {self._describe(outer)}, those with nothing in {self._describe(inner)}"
+            return f"{measure}: {complement} ({self._describe(outer)} minus {self._describe(inner)})"
+        measure, population = key
+        return f"{measure}: {self._describe(population)}"
+
+    def _describe(self, population: tuple[int, ...]) -> str:
+        return describe(
+            {code: self.categories(position, population[position]) for position, code in enumerate(self.order)},
+            self.universe,
+        )
+
+    # --- nodes -----------------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _holders_of(self, measure: str, population: tuple[int, ...]) -> int:
+        mask = self._by_measure.get(measure, 0)
+        for position, set_id in enumerate(population):
+            mask &= self._holders[position].get(set_id, 0)
+            if not mask:
+                return 0
+        return mask
+
+    def _node(self, measure: str, population: tuple[int, ...]) -> int | None:
+        """The node of a population, created on first use; ``None`` when no table shows it."""
+        node = self._node_of.get((measure, population))
+        if node is not None:
+            return node
+        holders = self._holders_of(measure, population)
+        if not holders:
+            return None
+        stats: CellStats | None = None
+        published: int | None = None
+        hidden = False
+        new_key = None
+        for number in _bits(holders):
+            source = self.sources[number]
+            key = source.key_of(population)
+            if key is None:
+                continue
+            if number == 0:
+                new_key = key
+                stats = source.table.cells[key][0]
+                continue
+            cell_stats, value = source.table.cells[key]
+            stats = stats or cell_stats
+            if value is None:
+                hidden = True
+            elif published is None:
+                published = value
+        node = self._add(
+            (measure, population),
+            stats or ZERO,
+            measure=measure,
+            population=population,
+            sources=holders,
+            new_key=new_key,
+            published=published,
+            hidden=hidden and published is None,
+        )
+        return node
+
+    def _add(
+        self,
+        key: tuple,
+        stats: CellStats,
+        *,
+        measure: str,
+        population: tuple[int, ...] | None,
+        sources: int,
+        new_key: Key | None = None,
+        published: int | None = None,
+        hidden: bool = False,
+        derived: bool = False,
+    ) -> int:
+        node = len(self.keys)
+        self._node_of[key] = node
+        self.keys.append(key)
+        self.values.append(stats.value)
+        self.stats.append(stats)
+        self.floors.append(0.0)
+        self.ceilings.append(np.inf)
+        self.fixed_published.append(published)
+        self.linked_hidden.append(hidden)
+        self.derived.append(derived)
+        self.new_key.append(new_key)
+        self.sources_of.append(sources)
+        self.measure_of.append(measure)
+        self.population.append(population)
+        self.links_of.append([])
+        return node
+
+    def _link(self, parent: int, children: Sequence[int], *, additive: bool, capped: bool = True) -> None:
+        identity = (parent, tuple(children), additive, capped)
+        if identity in self._link_ids or len(children) == 0:
+            return
+        self._link_ids.add(identity)
+        number = len(self.links)
+        self.links.append(Link(parent=parent, children=tuple(children), additive=additive, capped=capped))
+        for member in (parent, *children):
+            self.links_of[member].append(number)
+
+    def new_node(self, key: Key) -> int:
+        """The node of one of the new table's cells."""
+        return self._node_of[(self.new.measure, self.new.population_of(key, self))]
+
+    def is_constant(self, node: int) -> bool:
+        return self.fixed_published[node] is not None
+
+    # --- the walk --------------------------------------------------------------------------------------------------
+
+    def _walk(self) -> None:
+        """From every node of the new table, through relations, to the linked nodes that are not constants."""
+        expanded: set[int] = set()
+        frontier = list(range(len(self.keys)))
+        while frontier:
+            node = frontier.pop()
+            if node in expanded:
+                continue
+            expanded.add(node)
+            before = len(self.links)
+            self._relations_of(node)
+            for link in self.links[before:]:
+                for member in link.members:
+                    if member not in expanded and not self.is_constant(member):
+                        frontier.append(member)
+
+    def _relations_of(self, node: int) -> None:
+        if self.derived[node]:
+            return
+        measure = self.measure_of[node]
+        population = self.population[node]
+        for number in _bits(self.sources_of[node]):
+            self._table_relations(self.sources[number], population)
+        self._nested_relations(node, measure, population)
+        self._measure_relations(node, measure, population)
+
+    def _table_relations(self, source: _Source, population: tuple[int, ...]) -> None:
+        """The table's own margins around this cell: as the margin of its parts, and as a part of its margins."""
+        key = source.key_of(population)
+        dimensions = source.table.dimensions
+        for index in range(len(key)):
+            dimension = dimensions[index]
+            parent_key = (*key[:index], TOTAL, *key[index + 1 :])
+            children = [(*key[:index], category, *key[index + 1 :]) for category in dimension.categories]
+            parent = self._node(source.measure, source.population_of(parent_key, self))
+            nodes = [self._node(source.measure, source.population_of(child, self)) for child in children]
+            if parent == nodes[0] and len(nodes) == 1:
+                continue
+            additive = source.measure != PERSONS or dimension.additive
+            self._link(parent, nodes, additive=additive)
+
+    def _nested_relations(self, node: int, measure: str, population: tuple[int, ...]) -> None:
+        """Along one dimension, this population's whole set inside, or around, another table's whole set."""
+        for position, set_id in enumerate(population):
+            if not any(self.sources[number].whole[position] == set_id for number in _bits(self.sources_of[node])):
+                continue  # a single category of a table: its relations are the table's own
+            mine = self.categories(position, set_id)
+            for other_id in self._whole_sets[position]:
+                other = self.categories(position, other_id)
+                if other_id == set_id or not (other < mine or mine < other):
+                    continue
+                partner_population = (*population[:position], other_id, *population[position + 1 :])
+                partner = self._node(measure, partner_population)
+                if partner is None or self.sources_of[partner] & self.sources_of[node]:
+                    continue  # no table shows it, or one table shows both: its own margins relate them
+                outer, inner = (node, partner) if other < mine else (partner, node)
+                self._difference(measure, position, outer, inner)
+
+    def _difference(self, measure: str, position: int, outer: int, inner: int) -> None:
+        """``outer = inner + rest``, where ``rest`` is the complement's node or a derived one."""
+        outer_population, inner_population = self.population[outer], self.population[inner]
+        complement = self.categories(position, outer_population[position]) - self.categories(
+            position, inner_population[position]
+        )
+        complement_population = (
+            *outer_population[:position],
+            self.intern(position, complement),
+            *outer_population[position + 1 :],
+        )
+        dimension_code = self.order[position]
+        additive = measure != PERSONS or self._partitions_persons(dimension_code)
+        real = self._node(measure, complement_population)
+        if additive and real is not None:
+            self._link(outer, [inner, real], additive=True)
+            return
+        key = ("derived", measure, outer_population, inner_population)
+        derived = self._node_of.get(key)
+        if derived is None:
+            value = max(self.values[outer] - self.values[inner], 0)
+            derived = self._add(
+                key,
+                CellStats(value=value, contributors=value),
+                measure=measure,
+                population=complement_population,  # for messages only: a derived node has no relations of its own
+                sources=0,
+                derived=True,
+            )
+        self._link(outer, [inner, derived], additive=True)
+        if real is not None:
+            # The persons of ``outer`` with nothing in ``inner`` are among the persons of the complement.
+            self._link(real, [derived], additive=False, capped=False)
+
+    def _partitions_persons(self, code: str) -> bool:
+        for source in self.sources:
+            for dimension in source.table.dimensions:
+                if dimension.code == code:
+                    return dimension.additive
+        return False
+
+    def _measure_relations(self, node: int, measure: str, population: tuple[int, ...]) -> None:
+        """Persons never exceed events on the same population, and the two are zero together."""
+        if measure not in (PERSONS, EVENTS):
+            return
+        other = self._node(EVENTS if measure == PERSONS else PERSONS, population)
+        if other is None:
+            return
+        persons, events = (node, other) if measure == PERSONS else (other, node)
+        self._link(events, [persons], additive=False, capped=False)
+        for this, that in ((persons, events), (events, persons)):
+            published = self.fixed_published[that]
+            if published == 0:
+                self.ceilings[this] = 0.0
+            elif published is not None and self.values[this] >= 1:
+                self.floors[this] = max(self.floors[this], 1.0)
+
+
+def _bits(mask: int) -> Iterable[int]:
+    number = 0
+    while mask:
+        if mask & 1:
+            yield number
+        mask >>= 1
+        number += 1
+
+
+def _is_sensitive(kind: str, value: int, policy: Policy) -> bool:
+    """Whether a derived count must stay hidden: a count of 1 to threshold − 1, or any non-zero amount (whose
+    contributors the difference does not tell, so the dominance rules cannot clear it)."""
+    if kind == "amount":
+        return value > 0
+    return 1 <= value < policy.threshold
+
+
+def _requirements(joint: JointLattice, kind: str, policy: Policy) -> tuple[list[float], list[float]]:
+    required, upward = [], []
+    for node in range(len(joint)):
+        value = joint.values[node]
+        if joint.derived[node]:
+            required.append(required_width(kind, value, policy) if _is_sensitive(kind, value, policy) else 0.0)
+            upward.append(0.0)
+            continue
+        required.append(required_width(kind, value, policy))
+        upward.append(upward_protection(kind, joint.stats[node], policy))
+    return required, upward
+
+
+def protect_linked(
+    table: Table,
+    policy: Policy,
+    *,
+    measure: str,
+    universe: Mapping[str, Iterable[str]],
+    linked: Sequence[LinkedTable] = (),
+    fixed: Mapping[str, frozenset[str]] | None = None,
+    populations: Mapping[Key, str] | None = None,
+) -> tuple[ProtectedTable, Linkage]:
+    """Protect ``table`` (of ``measure``) jointly with the ``linked`` tables of its dataset.
+
+    ``universe``: every dimension of the dataset with all its categories.
+    Returns the protected table, whose report counts the linkage's extra cells
+    as secondary suppressions (the requester is never told why a cell is hidden),
+    and the ``Linkage`` for staff. Raises ``LinkedRefusal`` when no pattern of
+    this table keeps the linked populations protected, ``DisclosureError`` for
+    a table or policy that cannot be protected at all.
+    """
+    single = protect(table, policy, populations=populations)
+    if single.report.method != "suppression" or not linked:
+        return single, Linkage(tables=[], extra_suppressed=0)
+    joint = _joint(table, single.published, policy, measure=measure, universe=universe, linked=linked, fixed=fixed)
+    kind = table.kind
+    required, upward = _requirements(joint, kind, policy)
+    hidden = [False] * len(joint)
+    frozen = [False] * len(joint)
+    for node in range(len(joint)):
+        if joint.is_constant(node):
+            frozen[node] = True
+        elif joint.derived[node] or joint.linked_hidden[node]:
+            hidden[node] = True
+        else:
+            hidden[node] = single.published[joint.new_key[node]] is None
+    costs = [
+        value + width if joint.new_key[node] is not None else 0.0
+        for node, (value, width) in enumerate(zip(joint.values, required, strict=True))
+    ]
+    chosen = choose_complements(joint, hidden, required, costs, upward=upward, frozen=frozen)
+    hidden = chosen.hidden
+    published_view = [None if is_hidden else value for value, is_hidden in zip(joint.values, hidden, strict=True)]
+    attacker = Attacker(joint, published_view, required, upward)
+    failing = [node for node in attacker.suppressed if required[node] > 0 and not attacker.protects(node)]
+    preexisting: list[str] = []
+    if failing:
+        failing, preexisting = _split_preexisting(joint, failing, required, upward)
+    if failing:
+        raise _refusal(joint, attacker, failing)
+
+    published = dict(single.published)
+    for node in range(len(joint)):
+        key = joint.new_key[node]
+        if key is not None and hidden[node]:
+            published[key] = None
+    grand_total = (TOTAL,) * len(table.dimensions)
+    if published[grand_total] is None and single.published[grand_total] is not None:
+        # The linkage hides the table's grand total: what is left exists only to be subtracted from a
+        # released table. Refuse it with the reason, rather than release a table without its total.
+        raise _refusal(joint, attacker, _differences_at(joint, grand_total, required) or [joint.new_node(grand_total)])
+    extra = sum(1 for key, value in published.items() if value is None and single.published[key] is not None)
+    used = sorted(
+        {
+            joint.sources[number].table.reference
+            for node in range(len(joint))
+            for number in _bits(joint.sources_of[node])
+            if number != 0 and any(joint.links_of[node])
+        }
+    )
+    report = replace(
+        single.report,
+        suppressed=sum(value is None for value in published.values()),
+        suppressed_by_rule={
+            **single.report.suppressed_by_rule,
+            "secondary": single.report.suppressed_by_rule.get("secondary", 0) + extra,
+        },
+        audit_notes=[
+            *single.report.audit_notes,
+            f"Protected jointly with {len(used)} linked tables: {len(joint)} populations in the program,"
+            f" {sum(joint.derived)} of them differences of nested populations.",
+        ],
+    )
+    shown = [value for value in published.values() if value is not None]
+    if kind == "count":
+        report.smallest_published_count = min((value for value in shown if value > 0), default=None)
+    linkage = Linkage(
+        tables=used, extra_suppressed=extra, nodes=len(joint), derived=sum(joint.derived), preexisting=preexisting
+    )
+    return ProtectedTable(table=table, published=published, report=report), linkage
+
+
+def audit_linked(
+    protected: ProtectedTable,
+    policy: Policy,
+    *,
+    measure: str,
+    universe: Mapping[str, Iterable[str]],
+    linked: Sequence[LinkedTable],
+    fixed: Mapping[str, frozenset[str]] | None = None,
+) -> list[str]:
+    """Re-check a protected table against the linked tables: the problems (empty when it passes).
+
+    Used again at release time, when tables released since the table was made
+    may have changed what it can be combined with.
+    """
+    if protected.report.method != "suppression" or not linked:
+        return []
+    table = protected.table
+    joint = _joint(table, protected.published, policy, measure=measure, universe=universe, linked=linked, fixed=fixed)
+    required, upward = _requirements(joint, table.kind, policy)
+    published_view = []
+    for node in range(len(joint)):
+        key = joint.new_key[node]
+        if joint.is_constant(node):
+            published_view.append(joint.fixed_published[node])
+        elif joint.derived[node] or joint.linked_hidden[node] or protected.published[key] is None:
+            published_view.append(None)
+        else:
+            published_view.append(protected.published[key])
+    attacker = Attacker(joint, published_view, required, upward)
+    failing = [node for node in attacker.suppressed if required[node] > 0 and not attacker.protects(node)]
+    if failing:
+        failing, _ = _split_preexisting(joint, failing, required, upward)
+    problems = []
+    for node in failing[:20]:
+        interval = attacker.group(node).interval(node)
+        problems.append(
+            f"{joint.describe_node(node)} can be narrowed to [{interval.low:g}, {interval.high:g}]"
+            f" (needs {required[node]:g}), with {', '.join(_tables_near(joint, attacker, node))}."
+        )
+    return problems
+
+
+def _joint(
+    table: Table,
+    published: Mapping[Key, int | None],
+    policy: Policy,
+    *,
+    measure: str,
+    universe: Mapping[str, Iterable[str]],
+    linked: Sequence[LinkedTable],
+    fixed: Mapping[str, frozenset[str]] | None,
+) -> JointLattice:
+    new = LinkedTable(
+        reference="new",
+        label="this table",
+        measure=measure,
+        dimensions=table.dimensions,
+        cells={key: (table.cell(key), published[key]) for key in table.keys()},  # noqa: SIM118 (a Table)
+        fixed=dict(fixed or {}),
+    )
+    relevant = [other for other in linked if other.measure in _linked_measures(measure)]
+    return JointLattice(new, relevant, universe, policy)
+
+
+def _linked_measures(measure: str) -> tuple[str, ...]:
+    """The measures a table of ``measure`` is combined with: its own, and persons with events."""
+    if measure in (PERSONS, EVENTS):
+        return (PERSONS, EVENTS)
+    return (measure,)
+
+
+def _split_preexisting(
+    joint: JointLattice, failing: list[int], required: Sequence[float], upward: Sequence[float]
+) -> tuple[list[int], list[str]]:
+    """Separate the nodes the new table narrows from those the released tables already narrow alone."""
+    alone = []
+    for node in range(len(joint)):
+        if joint.is_constant(node):
+            alone.append(joint.fixed_published[node])
+        else:
+            alone.append(None)  # the new table's cells as if it were not published at all
+    attacker = Attacker(joint, alone, required, upward)
+    caused, preexisting = [], []
+    for node in failing:
+        if attacker.protects(node):
+            caused.append(node)
+        else:
+            preexisting.append(joint.describe_node(node))
+    return caused, preexisting
+
+
+def _tables_near(joint: JointLattice, attacker: Attacker, node: int) -> list[str]:
+    """The linked tables whose cells take part in ``node``'s group: the ones it is combined with."""
+    group = attacker.group(node)
+    numbers = set()
+    for cell in group.cells:
+        for link_number in joint.links_of[cell]:
+            for member in joint.links[link_number].members:
+                numbers.update(_bits(joint.sources_of[member]))
+    numbers.discard(0)
+    return sorted(joint.sources[number].table.label for number in numbers) or ["the released tables"]
+
+
+def _differences_at(joint: JointLattice, key: Key, required: Sequence[float]) -> list[int]:
+    """The sensitive derived nodes the new table's cell ``key`` is one side of."""
+    node = joint.new_node(key)
+    return [
+        member
+        for link_number in joint.links_of[node]
+        for member in joint.links[link_number].members
+        if joint.derived[member] and required[member] > 0
+    ]
+
+
+def _refusal(joint: JointLattice, attacker: Attacker, failing: list[int]) -> LinkedRefusal:
+    tables = sorted({label for node in failing for label in _tables_near(joint, attacker, node)})
+    populations = [joint.describe_node(node) for node in failing]
+    message = (
+        f"This table cannot be released safely: combined with {', '.join(tables)}, it would reveal"
+        f" {len(failing)} small populations ({'; '.join(populations[:3])}), unless so much of it is suppressed"
+        " that its grand total goes too. Change the table so that it does not differ from the released ones by a"
+        " small group: drop or widen the filter, or choose other dimensions."
+    )
+    return LinkedRefusal(message, tables=tables, populations=populations)
