@@ -11,15 +11,20 @@ AXE := node_modules/axe-core/axe.min.js
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_WAREHOUSE_URL ?= postgres://postgres@127.0.0.1:5432/warehouse
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Production's settings, every variable explicit: mail goes to an SMTP address where nothing listens (tests
+# that read mail start an SMTP sink, in-process sends use Django's locmem backend); the test client's
+# host, testserver, is added by the test run itself.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) \
-	WAREHOUSE_URL=$(TEST_WAREHOUSE_URL) REDIS_URL=$(TEST_REDIS_URL) EMAIL_URL=consolemail:// \
-	SECURE_COOKIES=0
+	WAREHOUSE_URL=$(TEST_WAREHOUSE_URL) REDIS_URL=$(TEST_REDIS_URL) EMAIL_URL=smtp://127.0.0.1:1025 \
+	PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1 SECURE_COOKIES=0
 # `make bench-stats` uses databases of its own on the same PostgreSQL, and replaces their warehouse.
 BENCH_DATABASE ?= portal_bench
 BENCH_WAREHOUSE ?= warehouse_bench
-BENCH_ENV := DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 \
+# (`=`: BENCH_REDIS_URL is set further down.) The benchmark sends no e-mail: its messages stay in the outbox.
+BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 \
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
-	WAREHOUSE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_WAREHOUSE)
+	WAREHOUSE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_WAREHOUSE) REDIS_URL=$(BENCH_REDIS_URL) \
+	EMAIL_URL=smtp://127.0.0.1:1025 PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1
 # `make run` is the embedded mode: SQLite files under var/, no server at all.
 RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
 HOST ?= 127.0.0.1

@@ -5,10 +5,12 @@ environment (``.env.example`` lists them all). With no variable set at all the
 portal runs in its *embedded* mode: SQLite files under ``var/``, Celery on a
 file-system broker that needs no server, e-mail printed to the console and
 saved under ``var/mail/``.
-Production (``DEBUG`` off) refuses to start without a real ``SECRET_KEY``.
+Production (``DEBUG`` off) refuses every one of those demo defaults: start-up
+stops, naming each variable to set (``_refusals_in_production`` below).
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -26,16 +28,68 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DEBUG", default=False)
 
-_DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set the SECRET_KEY environment variable (DEBUG=1 allows a development default)."
-        )
-    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
+# --- Production refuses demo defaults ------------------------------------------
+# With DEBUG off nothing falls back to the embedded mode: each variable below is set, and names a service
+# fit for production. The defaults further down serve DEBUG=1 only.
+_REQUIRED_IN_PRODUCTION = {
+    "SECRET_KEY": "a long random string (DEBUG=1 allows a development key)",
+    "DATABASE_URL": "the cases' PostgreSQL database, e.g. postgres://portal:…@db.internal:5432/portal",
+    "WAREHOUSE_URL": "the health data's PostgreSQL database, e.g. postgres://stats_reader:…@warehouse.internal/stats",
+    "REDIS_URL": "the Celery broker and the shared cache, e.g. redis://redis.internal:6379/0",
+    "EMAIL_URL": "the SMTP server that sends the legal notices, e.g. smtp+tls://portal:…@smtp.agence.example:587",
+    "PORTAL_BASE_URL": "the portal's address for the links in e-mails, e.g. https://portail.agence.example",
+    "ALLOWED_HOSTS": "the host names the portal answers to, e.g. portail.agence.example",
+}
+#: The engines of the cases and of the warehouse in production (SQLite is the embedded mode's;
+#: a warehouse backend added to stats_app/warehouse joins this set).
+PRODUCTION_DATABASE_ENGINES = {"django.db.backends.postgresql"}
+#: EMAIL_URL schemes that send: consolemail, filemail, memorymail and dummymail print, keep or drop the messages.
+SENDING_EMAIL_SCHEMES = ("smtp", "smtp+tls", "smtps", "smtp+ssl")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+def _refusals_in_production() -> list[str]:
+    """Every reason the environment is not fit for production, one per variable, naming it.
+
+    Values are never echoed (URLs carry passwords): only their scheme or engine.
+    """
+    refusals = [
+        f"{name} is not set: {meaning}."
+        for name, meaning in _REQUIRED_IN_PRODUCTION.items()
+        if not env.str(name, default="").strip(" ,")
+    ]
+    for name, holding in (("DATABASE_URL", "the cases"), ("WAREHOUSE_URL", "the health data")):
+        url = env.str(name, default="").strip()
+        if url and env.db_url_config(url).get("ENGINE") not in PRODUCTION_DATABASE_ENGINES:
+            scheme = urlsplit(url).scheme
+            found = "SQLite, the embedded mode's file" if scheme == "sqlite" else f"{scheme or 'no known'}://"
+            refusals.append(f"{name} points at {found}: production keeps {holding} in PostgreSQL (postgres://…).")
+    if (scheme := urlsplit(env.str("EMAIL_URL", default="").strip()).scheme) and scheme not in SENDING_EMAIL_SCHEMES:
+        refusals.append(
+            f"EMAIL_URL uses {scheme}://, which does not send e-mail (legal notices would be printed, kept or lost): "
+            f"production needs {', '.join(s + '://' for s in SENDING_EMAIL_SCHEMES)}."
+        )
+    base_url = urlsplit(env.str("PORTAL_BASE_URL", default="").strip())
+    if base_url.geturl() and (base_url.scheme not in ("http", "https") or not base_url.hostname):
+        refusals.append("PORTAL_BASE_URL is not an absolute address such as https://portail.agence.example.")
+    if "testserver" in (host.lower() for host in env.list("ALLOWED_HOSTS", default=[])):
+        refusals.append(
+            "ALLOWED_HOSTS includes testserver, the test client's host name "
+            "(the tests add it themselves): list only the names the portal answers to."
+        )
+    return refusals
+
+
+if not DEBUG and (_refusals := _refusals_in_production()):
+    raise ImproperlyConfigured(
+        "Production (DEBUG=0) refuses to start on demo defaults:\n"
+        + "".join(f"- {refusal}\n" for refusal in _refusals)
+        + "Set them (.env.example lists every variable), or DEBUG=1 for the embedded mode on a developer's machine."
+    )
+
+_DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", default="") or _DEVELOPMENT_SECRET_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -242,8 +296,8 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- E-mail ----------------------------------------------------------------
-if env.str("EMAIL_URL", default="") or not DEBUG:
-    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if env.str("EMAIL_URL", default=""):  # always set in production (see above)
+    vars().update(env.email_url("EMAIL_URL"))
 else:
     # The embedded mode: each message on the console and saved under var/mail/ (portal/mail.py).
     EMAIL_BACKEND = "portal.mail.ConsoleAndFileBackend"

@@ -9,7 +9,9 @@ time is kept.
 
 import statistics
 import time
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -22,7 +24,8 @@ from requests_app.workflow import OPEN_STATES
 
 
 def _measure(user, url: str, *, repeat: int) -> dict:
-    client = Client()
+    # Production's settings refuse the test client's host name (testserver): ask by the portal's own.
+    client = Client(headers={"host": urlsplit(settings.PORTAL_BASE_URL).netloc})
     client.force_login(user)
     response = client.get(url)
     if response.status_code != 200:

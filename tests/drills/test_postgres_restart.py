@@ -133,6 +133,7 @@ class Load:
 
 def test_postgres_restarted_under_load_the_portal_fails_cleanly_recovers_alone_and_corrupts_nothing(tmp_path):
     with private_postgres() as cluster, private_redis() as broker:
+        # EMAIL_URL, PORTAL_BASE_URL and ALLOWED_HOSTS are the test run's: no worker runs here, notices stay queued.
         env = {
             **os.environ,
             "DEBUG": "0",
@@ -141,7 +142,6 @@ def test_postgres_restarted_under_load_the_portal_fails_cleanly_recovers_alone_a
             "DATABASE_URL": cluster.create_database("portal"),
             "WAREHOUSE_URL": cluster.create_database("warehouse"),
             "REDIS_URL": broker.url(0),
-            "EMAIL_URL": "consolemail://",
             "PRIVATE_FILES_ROOT": str(tmp_path / "private"),
             "LOG_LEVEL": "WARNING",
         }

@@ -1,4 +1,5 @@
-"""Production settings pass ``check --deploy``; every answer carries the security headers and the CSP."""
+"""Production settings pass ``check --deploy``, and refuse the embedded mode's defaults; every answer carries the
+security headers and the CSP."""
 
 import os
 import re
@@ -15,26 +16,47 @@ from django.urls import reverse
 
 BASE_DIR = Path(settings.BASE_DIR)
 
-#: Variables that loosen the production defaults (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE): none may
-#: leak into the production-like run.
-_LOOSENERS = re.compile(
-    r"^(DEBUG|SECURE_.*|SECRET_KEY|DEMO_MFA_BYPASS_CODE|ALLOWED_HOSTS|VAR_DIR|DJANGO_ALLOW_ASYNC_UNSAFE)$"
+#: Variables each test sets itself: those that loosen the production defaults (the browser tests set
+#: DJANGO_ALLOW_ASYNC_UNSAFE) and those production requires. None may leak in from the test run.
+_SET_BY_THE_TEST = re.compile(
+    r"^(DEBUG|SECURE_.*|SECRET_KEY|DEMO_MFA_BYPASS_CODE|VAR_DIR|DJANGO_ALLOW_ASYNC_UNSAFE"
+    r"|DATABASE_URL|WAREHOUSE_URL|REDIS_URL|EMAIL_URL|PORTAL_BASE_URL|ALLOWED_HOSTS)$"
 )
 
+#: A complete production environment (``check`` connects to none of these services).
+PRODUCTION = {
+    "DATABASE_URL": "postgres://portal:db-password@db.internal:5432/portal",
+    "WAREHOUSE_URL": "postgres://stats_reader:warehouse-password@warehouse.internal:5432/warehouse",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "EMAIL_URL": "smtp+tls://portal:mail-password@smtp.agence.example:587",
+    "PORTAL_BASE_URL": "https://portail.agence.example",
+    "ALLOWED_HOSTS": "portail.agence.example",
+}
+REQUIRED = ["SECRET_KEY", *PRODUCTION]
 
-def manage(*args: str, tmp_path: Path, **extra_env: str) -> subprocess.CompletedProcess:
-    """``manage.py`` in a process of its own, with production's environment: DEBUG off, a real secret key."""
-    env = {name: value for name, value in os.environ.items() if not _LOOSENERS.match(name)}
-    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), VAR_DIR=str(tmp_path / "var"), **extra_env)
+
+def manage(*args: str, tmp_path: Path, **changes: str | None) -> subprocess.CompletedProcess:
+    """``manage.py`` in a process of its own, with production's environment: DEBUG off, a real secret key,
+    every service of ``PRODUCTION``; ``changes`` override them (``None`` leaves a variable unset)."""
+    env = {name: value for name, value in os.environ.items() if not _SET_BY_THE_TEST.match(name)}
+    env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), VAR_DIR=str(tmp_path / "var"), **PRODUCTION)
+    env.update(changes)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env=env,
+        env={name: value for name, value in env.items() if value is not None},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def refused(result: subprocess.CompletedProcess) -> list[str]:
+    """The variables production's start-up refused, in its order; fails the test if it started."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "Production (DEBUG=0) refuses to start on demo defaults" in result.stderr, result.stderr
+    return re.findall(r"^- ([A-Z_]+) ", result.stderr, flags=re.MULTILINE)
 
 
 def test_production_settings_pass_check_deploy_without_any_warning(tmp_path):
@@ -44,6 +66,96 @@ def test_production_settings_pass_check_deploy_without_any_warning(tmp_path):
     assert result.returncode == 0, output
     assert "WARNING" not in output and "?:" not in output, output
     assert "System check identified no issues" in output
+
+
+def test_production_runs_on_the_services_it_is_given(tmp_path):
+    shown = [
+        "EMAIL_BACKEND",
+        "EMAIL_HOST",
+        "PORTAL_BASE_URL",
+        "CELERY_BROKER_URL",
+        "CACHES['default']['BACKEND']",
+        "DATABASES['warehouse']['ENGINE']",
+        "ALLOWED_HOSTS",
+    ]
+    code = "from django.conf import settings\n" + "".join(f"print(settings.{value})\n" for value in shown)
+
+    result = manage("shell", "--verbosity=0", "--command", code, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.agence.example",
+        "https://portail.agence.example",
+        "redis://redis.internal:6379/0",
+        "portal.cache.ResilientRedisCache",
+        "django.db.backends.postgresql",
+        "['portail.agence.example']",
+    ]
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_production_refuses_to_start_without(name, tmp_path):
+    result = manage("check", tmp_path=tmp_path, **{name: None})
+
+    assert refused(result) == [name]
+    assert f"- {name} is not set: " in result.stderr
+
+
+def test_production_refuses_a_blank_variable_as_unset(tmp_path):
+    assert refused(manage("check", tmp_path=tmp_path, ALLOWED_HOSTS=" ")) == ["ALLOWED_HOSTS"]
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "WAREHOUSE_URL"])
+def test_production_refuses_sqlite(name, tmp_path):
+    result = manage("check", tmp_path=tmp_path, **{name: f"sqlite:///{tmp_path / 'portal.sqlite3'}"})
+
+    assert refused(result) == [name]
+    assert f"- {name} points at SQLite" in result.stderr
+
+
+def test_production_refuses_another_database_engine_without_showing_its_password(tmp_path):
+    result = manage("check", tmp_path=tmp_path, WAREHOUSE_URL="mysql://stats:hunter2@warehouse.internal/stats")
+
+    assert refused(result) == ["WAREHOUSE_URL"]
+    assert "- WAREHOUSE_URL points at mysql://: production keeps the health data in PostgreSQL" in result.stderr
+    assert "hunter2" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["consolemail://", "memorymail://", "filemail:///tmp/mail", "dummymail://"])
+def test_production_refuses_e_mail_that_is_not_sent(url, tmp_path):
+    result = manage("check", tmp_path=tmp_path, EMAIL_URL=url)
+
+    assert refused(result) == ["EMAIL_URL"]
+    assert f"- EMAIL_URL uses {url.split(':')[0]}://, which does not send e-mail" in result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["portail.agence.example,testserver", "TestServer"])
+def test_production_refuses_testserver_among_allowed_hosts(hosts, tmp_path):
+    result = manage("check", tmp_path=tmp_path, ALLOWED_HOSTS=hosts)
+
+    assert refused(result) == ["ALLOWED_HOSTS"]
+    assert "- ALLOWED_HOSTS includes testserver" in result.stderr
+
+
+@pytest.mark.parametrize("address", ["portail.agence.example", "ftp://portail.agence.example", "https://"])
+def test_production_refuses_a_portal_base_url_that_is_not_an_absolute_address(address, tmp_path):
+    result = manage("check", tmp_path=tmp_path, PORTAL_BASE_URL=address)
+
+    assert refused(result) == ["PORTAL_BASE_URL"]
+
+
+def test_production_names_every_missing_variable_at_once(tmp_path):
+    result = manage("check", tmp_path=tmp_path, **dict.fromkeys(REQUIRED))
+
+    assert refused(result) == REQUIRED
+
+
+def test_the_embedded_mode_starts_without_any_of_them(tmp_path):
+    result = manage("check", tmp_path=tmp_path, DEBUG="1", **dict.fromkeys(REQUIRED))
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def test_private_files_inside_the_static_root_stop_start_up(tmp_path):
