@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_celery_beat",
     "csp",
+    "pgtrigger",
     "portal",
     "stats_app",
     "requests_app",

@@ -7,6 +7,7 @@ catalogue is data, editable by staff in the admin. No identifying attribute
 a dimension: see ``IDENTIFYING_CODES``.
 """
 
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -317,3 +318,144 @@ class OutputDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} · {self.user} · {self.downloaded_at:%Y-%m-%d %H:%M}"
+
+
+class LedgerEntry(models.Model):
+    """One table released to a requester, or published before the portal existed: the release ledger.
+
+    The attacker holds every table ever released from a dataset (DESIGN §4,
+    "Linked tables"), so every new table of the dataset is protected against the
+    entries of its dataset and data version. Entries and their cells are never
+    changed or deleted: PostgreSQL refuses it (triggers), and ``stats_app.ledger``
+    is the only writer.
+    """
+
+    class Source(models.TextChoices):
+        JOB = "job", _("Released by an output checker")
+        IMPORT = "import", _("Imported: published before the portal")
+        COMMAND = "command", _("Released with build_table --release")
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="ledger_entries")
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="ledger_entries")
+    measure_kind = models.CharField(_("measure kind"), max_length=20, choices=MeasureKind.choices)
+    #: The specification as run: dataset, measure, dimensions and filters codes.
+    specification = models.JSONField(_("specification"))
+    #: The table's dimensions as protected: [{"code", "categories", "additive"}], in the specification's order.
+    dimensions = models.JSONField(_("dimensions"))
+    data_snapshot = models.JSONField(_("data snapshot"), null=True, blank=True)
+    #: The snapshot's ``dataset_version`` ("" when the warehouse had none): tables of one version are linked.
+    data_version = models.CharField(_("data version"), max_length=200, blank=True)
+    method = models.CharField(_("disclosure method"), max_length=30, choices=DisclosurePolicy.choices)
+    #: The policy's parameters as run (never the random-rounding secret).
+    parameters = models.JSONField(_("disclosure parameters"), default=dict)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("output checker"),
+    )
+    released_at = models.DateTimeField(_("released at"))
+    request_reference = models.CharField(_("request reference"), max_length=40, blank=True)
+    decision_reference = models.CharField(_("decision reference"), max_length=60, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    #: The table job released (``Source.JOB``), the imported file's name (``IMPORT``), or the output folder.
+    source_reference = models.CharField(_("source reference"), max_length=300, blank=True)
+    #: SHA-256 of the released ``table.csv``: what ``rerun_release`` compares.
+    csv_sha256 = models.CharField(_("CSV SHA-256"), max_length=64, blank=True)
+    cells = models.PositiveIntegerField(_("cells"))
+    suppressed = models.PositiveIntegerField(_("suppressed cells"))
+    #: The entries this table was protected against, and what that cost.
+    linked_entries = models.JSONField(_("linked tables"), default=list, blank=True)
+    linked_extra_suppressed = models.PositiveIntegerField(_("cells suppressed for linked tables"), default=0)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-released_at", "-pk"]
+        verbose_name = _("release ledger entry")
+        verbose_name_plural = _("release ledger")
+        indexes = [models.Index(fields=["dataset", "data_version"], name="ledger_dataset_version")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(source="job") | models.Q(checked_by__isnull=False),
+                name="ledger_job_release_has_checker",
+            ),
+            models.CheckConstraint(condition=models.Q(suppressed__lte=models.F("cells")), name="ledger_suppressed_le"),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="ledger_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How staff pages and refusals name the entry: its request (or source) and release date."""
+        origin = self.request_reference or self.get_source_display()
+        dimensions = " × ".join(dimension["code"] for dimension in self.dimensions) or _("grand total")
+        return f"#{self.pk} {origin}: {self.measure_kind} by {dimensions} ({self.released_at:%Y-%m-%d})"
+
+
+class LedgerCell(models.Model):
+    """One cell of a ledger entry: the population it counts, what was published, and the warehouse's value.
+
+    ``published`` is ``None`` where the cell was suppressed. ``value``,
+    ``contributors`` and ``top`` are the warehouse's (never shown outside staff):
+    the joint protection needs them to keep the released suppressions protected.
+    """
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="ledger_cells")
+    position = models.PositiveIntegerField(_("position"))
+    #: One entry per dimension of the table: a category code or "Total".
+    key = models.JSONField(_("key"))
+    #: Dimension code -> the categories the cell counts (every dimension of the dataset).
+    population = models.JSONField(_("population"))
+    published = models.BigIntegerField(_("published value"), null=True, blank=True)
+    value = models.BigIntegerField(_("warehouse value"))
+    contributors = models.BigIntegerField(_("contributors"), default=0)
+    top = models.JSONField(_("largest contributions"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["entry", "position"]
+        verbose_name = _("release ledger cell")
+        verbose_name_plural = _("release ledger cells")
+        constraints = [models.UniqueConstraint(fields=["entry", "position"], name="ledger_cell_unique_position")]
+        triggers = [
+            pgtrigger.Protect(name="ledger_cell_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}:{self.position}"
+
+
+class HeldTable(models.Model):
+    """A protected table produced but not yet released: tables checked at the same time are protected against
+    each other too. Replaced by a ledger entry on release, removed when the table is returned or run again."""
+
+    holder = models.CharField(_("holder"), max_length=100, unique=True)
+    label = models.CharField(_("label"), max_length=300)
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="held_tables")
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="held_tables")
+    specification = models.JSONField(_("specification"))
+    dimensions = models.JSONField(_("dimensions"))
+    data_snapshot = models.JSONField(_("data snapshot"), null=True, blank=True)
+    data_version = models.CharField(_("data version"), max_length=200, blank=True)
+    method = models.CharField(_("disclosure method"), max_length=30, choices=DisclosurePolicy.choices)
+    parameters = models.JSONField(_("disclosure parameters"), default=dict)
+    #: [[key, value, contributors, top, published], ...] for every key of the table.
+    cells = models.JSONField(_("cells"))
+    linked_entries = models.JSONField(_("linked tables"), default=list, blank=True)
+    linked_extra_suppressed = models.PositiveIntegerField(default=0)
+    csv_sha256 = models.CharField(_("CSV SHA-256"), max_length=64, blank=True)
+    held_at = models.DateTimeField(_("held since"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["held_at", "pk"]
+        verbose_name = _("table held for checking")
+        verbose_name_plural = _("tables held for checking")
+
+    def __str__(self) -> str:
+        return self.label
