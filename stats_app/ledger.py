@@ -88,18 +88,28 @@ def linked_tables(
     out: no population of theirs overlaps it.
     """
     linked = []
-    entries = LedgerEntry.objects.filter(dataset=dataset, data_version=data_version).order_by("pk")
+    entries = [
+        entry
+        for entry in LedgerEntry.objects.filter(dataset=dataset, data_version=data_version).order_by("pk")
+        if _overlaps(entry.dimensions, dimensions)
+    ]
+    # Every linked entry's cells in one query, not one query per entry.
+    cells_of: dict[int, dict] = {entry.pk: {} for entry in entries}
+    rows = LedgerCell.objects.filter(entry__in=entries).order_by("entry", "position")
+    for entry_id, key, value, contributors, top, published in rows.values_list(
+        "entry_id", "key", "value", "contributors", "top", "published"
+    ):
+        cells_of[entry_id][tuple(key)] = (CellStats(value=value, contributors=contributors, top=tuple(top)), published)
     for entry in entries:
-        if not _overlaps(entry.dimensions, dimensions):
-            continue
-        table_dimensions = dimensions_from_json(entry.dimensions)
-        cells = {
-            tuple(key): (CellStats(value=value, contributors=contributors, top=tuple(top)), published)
-            for key, value, contributors, top, published in entry.ledger_cells.order_by("position").values_list(
-                "key", "value", "contributors", "top", "published"
+        linked.append(
+            _linked(
+                f"ledger-{entry.pk}",
+                entry.label,
+                entry.measure_kind,
+                dimensions_from_json(entry.dimensions),
+                cells_of[entry.pk],
             )
-        }
-        linked.append(_linked(f"ledger-{entry.pk}", entry.label, entry.measure_kind, table_dimensions, cells))
+        )
     held = HeldTable.objects.filter(dataset=dataset, data_version=data_version).exclude(holder=exclude_holder)
     for table in held.select_related("measure").order_by("pk"):
         if not _overlaps(table.dimensions, dimensions):
@@ -331,11 +341,3 @@ def _protected_from(dimensions, measure_kind: str, cells: list, method: str) -> 
         audit_passed=True,
     )
     return ProtectedTable(table=table, published=published, report=report)
-
-
-def entry_table(entry: LedgerEntry) -> ProtectedTable:
-    """A ledger entry as a protected table (its warehouse values and what was published)."""
-    cells = list(
-        entry.ledger_cells.order_by("position").values_list("key", "value", "contributors", "top", "published")
-    )
-    return _protected_from(dimensions_from_json(entry.dimensions), entry.measure_kind, cells, entry.method)

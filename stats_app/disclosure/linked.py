@@ -223,6 +223,10 @@ class JointLattice:
             if unknown:
                 raise DisclosureError(f"{table.label}: dimensions outside the dataset: {sorted(unknown)}.")
         self.sources = [_Source(number, table, self) for number, table in enumerate((new, *linked))]
+        #: Dimension code -> whether each person falls in one of its categories (sex): persons add up along it.
+        self._partitions_persons = {
+            dimension.code: dimension.additive for table in (new, *linked) for dimension in table.dimensions
+        }
         self.new = self.sources[0]
         # Which sources can hold a set along each position (bit masks of source numbers), per measure.
         self._holders: list[dict[int, int]] = [{} for _ in self.order]
@@ -231,7 +235,7 @@ class JointLattice:
             self._by_measure[source.measure] = self._by_measure.get(source.measure, 0) | 1 << source.number
             for position in range(len(self.order)):
                 ids = (
-                    self.sources[source.number].entry_of[source.shown[position]].keys()
+                    source.entry_of[source.shown[position]].keys()
                     if position in source.shown
                     else (source.whole[position],)
                 )
@@ -463,7 +467,7 @@ class JointLattice:
             *outer_population[position + 1 :],
         )
         dimension_code = self.order[position]
-        additive = measure != PERSONS or self._partitions_persons(dimension_code)
+        additive = measure != PERSONS or self._partitions_persons.get(dimension_code, False)
         real = self._node(measure, complement_population)
         if additive and real is not None:
             self._link(outer, [inner, real], additive=True)
@@ -484,13 +488,6 @@ class JointLattice:
         if real is not None:
             # The persons of ``outer`` with nothing in ``inner`` are among the persons of the complement.
             self._link(real, [derived], additive=False, capped=False)
-
-    def _partitions_persons(self, code: str) -> bool:
-        for source in self.sources:
-            for dimension in source.table.dimensions:
-                if dimension.code == code:
-                    return dimension.additive
-        return False
 
     def _measure_relations(self, node: int, measure: str, population: tuple[int, ...]) -> None:
         """Persons never exceed events on the same population, and the two are zero together."""

@@ -87,7 +87,7 @@ def choose_complements(
         for cell in unproven:
             if deviations.can_spread(cell, required[cell], hidden=hidden, upward=rises[cell]):
                 continue
-            if not _protect_cell(lattice, cell, required[cell], rises[cell], hidden, deviations, costs):
+            if not _protect_cell(cell, required[cell], rises[cell], hidden, deviations, costs):
                 _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs, frozen_cells)
         if sum(hidden) == suppressed_before:
             # Every unproven cell was checked exactly and found protected, or nothing more can be
@@ -218,7 +218,6 @@ class Deviations:
 
 
 def _protect_cell(
-    lattice: Lattice,
     cell: int,
     required: float,
     rise: float,
