@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from requests_app import notifications, permissions, workflow
 from requests_app.models import DataRequest, Status
 from requests_app.services.history import save_with_history
-from stats_app import pipeline
+from stats_app import ledger, outputs, pipeline
 from stats_app.catalogue import validate_specification
 from stats_app.models import JobStage, JobState, OutputDownload, TableJob
 
@@ -128,6 +128,7 @@ def job_fail(*, job_id: int, run: int, error: str, now: datetime | None = None) 
         job.error = error[:4000]
         job.finished_at = now
         save_with_history(job, actor=None, reason="job.failed")
+        ledger.drop_hold(holder_of(job))
     return job
 
 
@@ -151,6 +152,11 @@ def _exclusive(job_id: int):
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(hashtext('table_job'), %s)", [job_id])
+
+
+def holder_of(job: TableJob) -> str:
+    """How the linkage names a job's produced table until it is released (``stats_app.ledger.hold``)."""
+    return f"job-{job.pk}"
 
 
 def output_folder(job: TableJob) -> Path:
@@ -182,6 +188,7 @@ def job_run(*, job_id: int, run: int) -> TableJob | None:
                 Path(settings.PRIVATE_FILES_ROOT) / relative,
                 language=job.request.requester.language or settings.LANGUAGE_CODE,
                 on_stage=lambda stage: job_set_stage(job_id=job_id, run=run, stage=stage),
+                hold_as=holder_of(job),
             )
         except pipeline.TableRefused as error:
             return job_fail(job_id=job_id, run=run, error=str(error))
@@ -211,6 +218,7 @@ def job_rerun(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
         locked.checked_by = locked.checked_at = None
         locked.return_reason = ""
         save_with_history(locked, actor=actor, reason=f"job.queued: run {locked.run}")
+        ledger.drop_hold(holder_of(locked))
         _queue(locked)
     return locked
 
@@ -225,18 +233,42 @@ def _check(job: TableJob, *, actor, outcome: JobState, now: datetime) -> TableJo
     return locked
 
 
+def decision_reference(case: DataRequest) -> str:
+    """The signed decision a release rests on, as the ledger and ``table.json`` cite it."""
+    decision = case.decisions.filter(signed_off_at__isnull=False).order_by("-signed_off_at").first()
+    return f"{case.reference}/D{decision.pk}" if decision else ""
+
+
 def output_release(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
-    """The checker releases the files to the requester; the last release closes the case."""
+    """The checker releases the files to the requester; the last release closes the case.
+
+    The table enters the release ledger first, once its linkage is checked again
+    against the tables released since it was made: ``ledger.ReleaseRefused``
+    when they changed what it can be combined with (nothing is released then).
+    Its ``table.json`` then gains the release's provenance.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         locked = _check(job, actor=actor, outcome=JobState.RELEASED, now=now)
         locked.released_at = now
-        save_with_history(locked, actor=actor, reason="output.released")
-        case = workflow.transition(
-            case=locked.request, name="release_output", actor=actor, reason=str(locked.table), now=now
+        case = locked.request
+        references = {"request_reference": case.reference, "decision_reference": decision_reference(case)}
+        entry = ledger.record_release(
+            holder=holder_of(locked),
+            checked_by=actor,
+            released_at=now,
+            source_reference=f"job-{locked.pk}-run-{locked.run}",
+            **references,
         )
+        provenance = pipeline.release_metadata(checked_by=actor, released_at=now, **references)
+        document = outputs.with_release(output_folder(locked), provenance | {"ledger_entry": entry.pk})
+        locked.files = {**locked.files, outputs.JSON_NAME: document.info}
+        save_with_history(locked, actor=actor, reason="output.released")
+        case = workflow.transition(case=case, name="release_output", actor=actor, reason=str(locked.table), now=now)
         if not case.table_jobs.exclude(state=JobState.RELEASED).exists():
             workflow.transition(case=case, name="close", actor=actor, reason="", now=now)
+        # Last, so that nothing after it can roll the release back once table.json says it happened.
+        document.write()
     return locked
 
 
@@ -250,6 +282,7 @@ def output_return(*, job: TableJob, actor, reason: str, now: datetime | None = N
         locked = _check(job, actor=actor, outcome=JobState.RETURNED, now=now)
         locked.return_reason = reason
         save_with_history(locked, actor=actor, reason=f"output.returned: {reason}")
+        ledger.drop_hold(holder_of(locked))
     return locked
 
 

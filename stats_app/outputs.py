@@ -190,3 +190,36 @@ def write_outputs(
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return files
+
+
+@dataclass(frozen=True)
+class ReleasedDocument:
+    """``table.json`` with its release's provenance added, ready to replace the file (``write``)."""
+
+    path: Path
+    content: bytes
+
+    @property
+    def info(self) -> dict:
+        return {"sha256": hashlib.sha256(self.content).hexdigest(), "size": len(self.content)}
+
+    def write(self) -> None:
+        """Replace the file in one rename: a reader sees the old document or the new one, never half."""
+        temporary = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")
+        with temporary.open("wb") as handle:
+            handle.write(self.content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
+
+
+def with_release(folder: Path, release: dict) -> ReleasedDocument:
+    """``table.json`` of the output in ``folder`` with ``release`` (checker, time, references) added.
+
+    The CSV and the XLSX are not touched: their checksums, and the ledger's, stay valid.
+    """
+    path = folder / JSON_NAME
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["release"] = release
+    content = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    return ReleasedDocument(path=path, content=content)

@@ -1,9 +1,13 @@
 """From a specification to protected, audited files: the one pipeline behind jobs and ``build_table``.
 
 1. compute the table in the warehouse (``stats_app.warehouse.query``);
-2. protect it with the dataset's disclosure policy (``stats_app.disclosure``);
+2. protect it with the dataset's disclosure policy, jointly with every table of the same dataset and data
+   version already released or held for checking (``stats_app.ledger``, ``disclosure.linked``); one dataset
+   is protected by one worker at a time, so two tables made at once are each protected against the other;
 3. audit the protection independently: a table that fails never reaches a checker;
-4. write the files atomically, with their checksums (``stats_app.outputs``).
+4. write the files atomically, with their checksums (``stats_app.outputs``);
+5. keep the table in the linkage: *held* until a checker releases it (a table job), or recorded in the
+   ledger at once (``build_table --release``).
 """
 
 import hashlib
@@ -19,10 +23,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 import portal
-from stats_app import outputs
+from stats_app import ledger, outputs
 from stats_app.catalogue import ResolvedSpecification
-from stats_app.disclosure import Policy, audit, protect
-from stats_app.models import Dataset, DisclosurePolicy, JobStage
+from stats_app.disclosure import DisclosureError, Policy, ProtectedTable, Table, audit
+from stats_app.disclosure.linked import Linkage, LinkedRefusal, LinkedTable, population_names, protect_linked
+from stats_app.models import Dataset, DisclosurePolicy, JobStage, LedgerEntry
 from stats_app.warehouse import query, schema
 
 
@@ -35,6 +40,28 @@ class BuildResult:
     destination: Path
     files: dict[str, dict]
     summary: dict
+    #: The ledger entry, when the table was released by the build itself (``Release``).
+    entry: LedgerEntry | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """Record the table in the release ledger as soon as its files are written (``build_table --release``)."""
+
+    source: str
+    source_reference: str
+    released_at: datetime
+    checked_by: object = None
+    request_reference: str = ""
+    decision_reference: str = ""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Make a released table again as it was made (``rerun_release``): its policy and its linked tables."""
+
+    policy: Policy
+    linked: list[LinkedTable]
 
 
 def policy_for(dataset: Dataset, *, seed: str) -> Policy:
@@ -52,12 +79,21 @@ def policy_for(dataset: Dataset, *, seed: str) -> Policy:
 
 
 def rounding_seed(specification: ResolvedSpecification, snapshot: dict | None) -> str:
-    """The same table on the same data always draws the same random rounding, and no outsider can replay it.
+    """One seed per dataset, measure and data version: the draws of random rounding are keyed by population.
 
+    So the same population, asked again in any table (another filter, another
+    request), is rounded the same way, and averaging many tables tells nothing.
     Keyed with the deployment's secret: a reader who knows the specification and
     the snapshot cannot recompute the draws, hence cannot tell which way a cell was rounded.
     """
-    message = json.dumps({"specification": specification.as_json(), "snapshot": snapshot}, sort_keys=True, default=str)
+    message = json.dumps(
+        {
+            "dataset": specification.dataset.code,
+            "measure": specification.measure.code,
+            "version": (snapshot or {}).get("dataset_version", ""),
+        },
+        sort_keys=True,
+    )
     return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
@@ -116,12 +152,20 @@ def build_table(
     now: datetime | None = None,
     on_stage: Callable[[str], None] | None = None,
     using: str = "warehouse",
+    hold_as: str = "",
+    release: Release | None = None,
+    replay: Replay | None = None,
 ) -> BuildResult:
     """Run the pipeline for ``specification`` and write its files into ``destination``.
 
-    Raises ``TableRefused`` when the protected table fails the audit; the
-    warehouse's own errors (e.g. a lost connection) propagate for the caller
-    to retry.
+    ``hold_as`` names the holder (``job-<pk>``) under which the table stays in
+    the linkage until it is released or dropped; ``release`` records it in the
+    ledger at once instead. ``replay`` makes a released table again with the
+    policy and the linked tables it was made with, and keeps it out of the ledger.
+
+    Raises ``TableRefused`` when the table cannot be made safe (its linkage
+    with released tables, or the audit) and then writes nothing; the
+    warehouse's own errors (e.g. a lost connection) propagate for the caller to retry.
     """
     now = now or timezone.now()
     stage = on_stage or (lambda _stage: None)
@@ -143,41 +187,92 @@ def build_table(
     computed = timezone.now()
 
     stage(JobStage.PROTECTING)
-    policy = policy_for(dataset, seed=rounding_seed(specification, snapshot))
-    protected = protect(table, policy)
+    # Protection, files and the table's place in the linkage under one lock of the dataset: the next
+    # table of the dataset is protected against this one.
+    with ledger.dataset_lock(dataset):
+        policy = replay.policy if replay else policy_for(dataset, seed=rounding_seed(specification, snapshot))
+        linked = (
+            replay.linked
+            if replay
+            else ledger.linked_tables(
+                dataset,
+                data_version=(snapshot or {}).get("dataset_version", ""),
+                dimensions=table.dimensions,
+                exclude_holder=hold_as,
+            )
+        )
+        protected, linkage = protect_against(table, policy, specification=specification, linked=linked)
 
-    stage(JobStage.AUDITING)
-    # protect() ends with the independent audit; a table that failed it goes no further.
-    if not protected.report.audit_passed:
-        problems = audit(protected, policy).problems  # solved again only to name the problems for staff
-        raise TableRefused(_("The disclosure audit failed: %(problems)s") % {"problems": "; ".join(problems[:5])})
+        stage(JobStage.AUDITING)
+        # protect() ends with the independent audit; a table that failed it goes no further.
+        if not protected.report.audit_passed:
+            problems = audit(protected, policy).problems  # solved again only to name the problems for staff
+            raise TableRefused(_("The disclosure audit failed: %(problems)s") % {"problems": "; ".join(problems[:5])})
 
-    stage(JobStage.WRITING)
-    report = protected.report
-    metadata = {
-        "specification": specification.as_json(),
-        "dataset": {"code": dataset.code, "custodian": dataset.custodian.code},
-        "data_snapshot": snapshot,
-        "disclosure": asdict(report),
-        "suppressed_cells": report.suppressed,
-        "software": {"name": "portal", "version": portal.__version__},
-        "timestamps": {
-            "computation_started": started.isoformat(),
-            "computation_finished": computed.isoformat(),
-            "written": timezone.now().isoformat(),
-        },
-        "language": language,
-    }
-    allowed = frozenset(dataset.dimensions.values_list("code", flat=True))
-    files = outputs.write_outputs(
-        protected=protected,
-        allowed_columns=allowed,
-        labels=_labels(specification, language),
-        about=_about(specification, report, snapshot, language),
-        metadata=metadata,
-        destination=destination,
-        created=now,
-    )
+        stage(JobStage.WRITING)
+        labels = {table.reference: table.label for table in linked}
+        linked_json = ledger.linkage_json(linkage, labels)
+        report = protected.report
+        metadata = {
+            "specification": specification.as_json(),
+            "dataset": {"code": dataset.code, "custodian": dataset.custodian.code},
+            "data_snapshot": snapshot,
+            "disclosure": asdict(report),
+            "suppressed_cells": report.suppressed,
+            "linked_tables": linked_json,
+            "software": {"name": "portal", "version": portal.__version__},
+            "timestamps": {
+                "computation_started": started.isoformat(),
+                "computation_finished": computed.isoformat(),
+                "written": timezone.now().isoformat(),
+            },
+            "language": language,
+        }
+        if release:
+            metadata["release"] = release_metadata(
+                checked_by=release.checked_by,
+                released_at=release.released_at,
+                request_reference=release.request_reference,
+                decision_reference=release.decision_reference,
+            )
+        allowed = frozenset(dataset.dimensions.values_list("code", flat=True))
+        files = outputs.write_outputs(
+            protected=protected,
+            allowed_columns=allowed,
+            labels=_labels(specification, language),
+            about=_about(specification, report, snapshot, language),
+            metadata=metadata,
+            destination=destination,
+            created=now,
+        )
+        csv_sha256 = files[outputs.CSV_NAME]["sha256"]
+        entry = None
+        if hold_as and not replay:
+            ledger.hold(
+                holder=hold_as,
+                label=table_label(specification),
+                specification=specification,
+                protected=protected,
+                linkage=linkage,
+                linked_labels=labels,
+                snapshot=snapshot,
+                csv_sha256=csv_sha256,
+            )
+        elif release and not replay:
+            entry = ledger.record(
+                specification=specification,
+                protected=protected,
+                snapshot=snapshot,
+                released_at=release.released_at,
+                source=release.source,
+                source_reference=release.source_reference,
+                csv_sha256=csv_sha256,
+                linkage=linkage,
+                linked_labels=labels,
+                checked_by=release.checked_by,
+                request_reference=release.request_reference,
+                decision_reference=release.decision_reference,
+            )
     summary = {
         "cells": report.cells,
         "suppressed": report.suppressed,
@@ -186,5 +281,55 @@ def build_table(
         "parameters": report.parameters,
         "suppressed_by_rule": report.suppressed_by_rule,
         "audit_notes": list(report.audit_notes),
+        # For staff only (the checker's page): what the table was protected against, and what it cost.
+        "linked_tables": linked_json,
+        "linked_extra_suppressed": linkage.extra_suppressed,
+        "linked_preexisting": list(linkage.preexisting),
     }
-    return BuildResult(destination=destination, files=files, summary=summary)
+    return BuildResult(destination=destination, files=files, summary=summary, entry=entry)
+
+
+def protect_against(
+    table: Table, policy: Policy, *, specification: ResolvedSpecification, linked: list[LinkedTable]
+) -> tuple[ProtectedTable, Linkage]:
+    """Protect ``table`` jointly with the ``linked`` tables of its dataset; ``TableRefused`` when it cannot be.
+
+    The refusal names the released tables and the populations at stake: it is
+    for the officer, who may drop a category or a dimension, never for the requester.
+    """
+    space = ledger.universe(specification.dataset)
+    try:
+        return protect_linked(
+            table,
+            policy,
+            measure=specification.measure.kind,
+            universe=space,
+            linked=linked,
+            populations=population_names(table, space),
+        )
+    except LinkedRefusal as refusal:
+        raise TableRefused(
+            _(
+                "Combined with tables already released or being checked (%(tables)s), this table would narrow"
+                " small counts: %(populations)s. Remove or widen the dimension or filter that differs from"
+                " those tables, or ask for the same cells as they show."
+            )
+            % {"tables": "; ".join(refusal.tables[:5]), "populations": "; ".join(refusal.populations[:5])}
+        ) from refusal
+    except DisclosureError as error:
+        raise TableRefused(str(error)) from error
+
+
+def table_label(specification: ResolvedSpecification) -> str:
+    dimensions = " × ".join(specification.dimension_codes) or _("grand total")
+    return f"{specification.dataset.code}: {specification.measure.code} by {dimensions}"
+
+
+def release_metadata(*, checked_by, released_at: datetime, request_reference: str, decision_reference: str) -> dict:
+    """The release's part of ``table.json``: who checked it, when it left, for which request and decision."""
+    return {
+        "checked_by": (checked_by.get_full_name() or checked_by.email) if checked_by else "",
+        "released_at": released_at.isoformat(),
+        "request_reference": request_reference,
+        "decision_reference": decision_reference,
+    }

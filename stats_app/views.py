@@ -22,6 +22,7 @@ from requests_app import permissions
 from requests_app.workflow import TransitionError
 from stats_app import jobs, outputs, selectors
 from stats_app.forms import OutputReturnForm
+from stats_app.ledger import ReleaseRefused
 from stats_app.models import JobState, TableJob
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def output_release(request, pk: int):
     job = permissions.get_job_for_checker(request.user, pk)
     try:
         jobs.output_release(job=job, actor=request.user)
-    except TransitionError as error:
+    except (TransitionError, ReleaseRefused) as error:
         messages.error(request, str(error))
         return redirect("outputs:detail", pk=job.pk)
     messages.success(request, _("The output is released: the requester can download it now."))

@@ -2,8 +2,11 @@
 
 For statisticians and audits: the very same code as a table job (catalogue
 validation, computation in the warehouse, disclosure control, audit, files),
-without a case or a worker. A specification the catalogue refuses stops here
-with the reason, and nothing is written.
+without a case or a worker. The table is protected against the release ledger
+(every table of its dataset and data released or being checked); ``--release``
+also records it there once its files are written. A specification the catalogue
+refuses, or a table that cannot be made safe, stops here with the reason and a
+non-zero exit, and nothing is written.
 """
 
 import json
@@ -11,10 +14,11 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from stats_app import outputs, pipeline
 from stats_app.catalogue import validate_specification
+from stats_app.models import LedgerEntry
 
 SPEC_KEYS = {"dataset", "measure", "dimensions", "filters"}
 
@@ -28,12 +32,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--language", choices=["fr", "en"], default="fr", help="Language of the XLSX labels and of the messages."
         )
+        parser.add_argument(
+            "--release",
+            action="store_true",
+            help="Record the table in the release ledger once its files are written: later tables of the dataset"
+            " are protected against it.",
+        )
 
     def handle(self, *args, language: str, **options):
         with translation.override(language):
             self._build(language=language, **options)
 
-    def _build(self, *, spec: Path, out: Path, language: str, **options):
+    def _build(self, *, spec: Path, out: Path, language: str, release: bool, **options):
         try:
             document = json.loads(spec.read_text(encoding="utf-8"))
         except OSError as error:
@@ -66,7 +76,16 @@ class Command(BaseCommand):
                 f"{out} holds other files; choose a new or empty folder (its content would be replaced)."
             )
         try:
-            result = pipeline.build_table(specification, out, language=language)
+            result = pipeline.build_table(
+                specification,
+                out,
+                language=language,
+                release=pipeline.Release(
+                    source=LedgerEntry.Source.COMMAND, source_reference=str(out), released_at=timezone.now()
+                )
+                if release
+                else None,
+            )
         except pipeline.TableRefused as error:
             raise CommandError(str(error)) from error
         summary = result.summary
@@ -76,3 +95,10 @@ class Command(BaseCommand):
         )
         for name, info in result.files.items():
             self.stdout.write(f"  {name}  {info['size']} bytes  sha256 {info['sha256']}")
+        if summary["linked_tables"]:
+            self.stdout.write(
+                f"Protected against {len(summary['linked_tables'])} linked tables:"
+                f" {summary['linked_extra_suppressed']} more cells suppressed."
+            )
+        if result.entry:
+            self.stdout.write(f"Recorded in the release ledger: {result.entry.label}")
