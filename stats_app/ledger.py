@@ -87,29 +87,12 @@ def linked_tables(
     Tables whose domains cannot meet the new table's (``dimensions``) are left
     out: no population of theirs overlaps it.
     """
-    linked = []
     entries = [
         entry
         for entry in LedgerEntry.objects.filter(dataset=dataset, data_version=data_version).order_by("pk")
         if _overlaps(entry.dimensions, dimensions)
     ]
-    # Every linked entry's cells in one query, not one query per entry.
-    cells_of: dict[int, dict] = {entry.pk: {} for entry in entries}
-    rows = LedgerCell.objects.filter(entry__in=entries).order_by("entry", "position")
-    for entry_id, key, value, contributors, top, published in rows.values_list(
-        "entry_id", "key", "value", "contributors", "top", "published"
-    ):
-        cells_of[entry_id][tuple(key)] = (CellStats(value=value, contributors=contributors, top=tuple(top)), published)
-    for entry in entries:
-        linked.append(
-            _linked(
-                f"ledger-{entry.pk}",
-                entry.label,
-                entry.measure_kind,
-                dimensions_from_json(entry.dimensions),
-                cells_of[entry.pk],
-            )
-        )
+    linked = entries_as_linked(entries)
     held = HeldTable.objects.filter(dataset=dataset, data_version=data_version).exclude(holder=exclude_holder)
     for table in held.select_related("measure").order_by("pk"):
         if not _overlaps(table.dimensions, dimensions):
@@ -124,6 +107,56 @@ def linked_tables(
             )
         )
     return linked
+
+
+def entries_as_linked(entries: list[LedgerEntry]) -> list[LinkedTable]:
+    """Ledger entries as the attacker holds them; every entry's cells read in one query, not one per entry."""
+    cells_of: dict[int, dict] = {entry.pk: {} for entry in entries}
+    rows = LedgerCell.objects.filter(entry__in=entries).order_by("entry", "position")
+    for entry_id, key, value, contributors, top, published in rows.values_list(
+        "entry_id", "key", "value", "contributors", "top", "published"
+    ):
+        cells_of[entry_id][tuple(key)] = (CellStats(value=value, contributors=contributors, top=tuple(top)), published)
+    return [
+        _linked(
+            f"ledger-{entry.pk}",
+            entry.label,
+            entry.measure_kind,
+            dimensions_from_json(entry.dimensions),
+            cells_of[entry.pk],
+        )
+        for entry in entries
+    ]
+
+
+def job_entry(job_id: int) -> LedgerEntry | None:
+    """The ledger entry of a table job's release (its last, should it have been released more than once)."""
+    return (
+        LedgerEntry.objects.filter(source=LedgerEntry.Source.JOB, source_reference__startswith=f"job-{job_id}-run-")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def linked_as_made(entry: LedgerEntry) -> tuple[list[LinkedTable], list[str]]:
+    """The tables ``entry`` was protected against, as the ledger holds them now, and the ones it no longer holds.
+
+    A table that was held for checking at the time is found by its job's
+    release; one that was returned or run again instead is gone, and listed.
+    """
+    found: list[LedgerEntry] = []
+    missing: list[str] = []
+    for linked in entry.linked_entries:
+        reference = linked["reference"]
+        if reference.startswith("ledger-"):
+            match = LedgerEntry.objects.filter(pk=int(reference.removeprefix("ledger-"))).first()
+        else:
+            match = job_entry(int(reference.removeprefix("held-job-")))
+        if match is None:
+            missing.append(linked["label"])
+        else:
+            found.append(match)
+    return entries_as_linked(found), missing
 
 
 def _linked(reference, label, measure_kind, dimensions, cells) -> LinkedTable:
@@ -183,9 +216,10 @@ def drop_hold(holder: str) -> None:
     HeldTable.objects.filter(holder=holder).delete()
 
 
-def _policy(parameters: dict, method: str) -> Policy:
-    known = {name: parameters[name] for name in Policy.__dataclass_fields__ if name in parameters}
-    return Policy(method=method, **known)
+def policy_from(parameters: dict, method: str, *, seed: str = "") -> Policy:
+    """The policy a table was protected with, from the parameters recorded with it."""
+    known = {name: parameters[name] for name in Policy.__dataclass_fields__ if name in parameters and name != "seed"}
+    return Policy(method=method, seed=seed, **known)
 
 
 def record_release(
@@ -211,7 +245,7 @@ def record_release(
             protected = _protected_from(dimensions, held.measure.kind, held.cells, held.method)
             problems = audit_linked(
                 protected,
-                _policy(held.parameters, held.method),
+                policy_from(held.parameters, held.method),
                 measure=held.measure.kind,
                 universe=universe(held.dataset),
                 linked=linked_tables(

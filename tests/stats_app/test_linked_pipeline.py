@@ -245,3 +245,32 @@ def test_random_rounding_rounds_a_population_the_same_way_in_every_table(tmp_pat
     drawn = [key for key in shared if key in truth and truth[key].value % 5]
     assert len(drawn) >= 20
     assert [everything[key] for key in drawn] == [variant[key] for key in drawn]
+
+
+def test_a_released_table_is_replayed_from_its_provenance_with_the_same_checksum(tmp_path):
+    """The second table was protected against the first: replaying it uses the same linked table, not the ledger
+    as it is now (which holds the second table itself)."""
+    checker = factories.make_user(role=Role.OUTPUT_CHECKER)
+    _case, (first, second) = services_case(SERVICES, every_region_but(region_with_small_cells()))
+    for job in (run(first), run(second)):
+        jobs.output_release(job=job, actor=checker)
+    second.refresh_from_db()
+    assert second.summary["linked_extra_suppressed"] > 0
+
+    stdout = StringIO()
+    call_command("rerun_release", str(second.pk), "--out", str(tmp_path / "replayed"), stdout=stdout)
+
+    assert "The checksums match" in stdout.getvalue()
+    assert "The warehouse has changed" not in stdout.getvalue()
+    released = (jobs.output_folder(second) / "table.csv").read_bytes()
+    assert (tmp_path / "replayed/table.csv").read_bytes() == released
+    assert LedgerEntry.objects.count() == 2
+
+
+def test_only_a_released_table_can_be_replayed(tmp_path):
+    _case, (job,) = services_case(SERVICES)
+    run(job)
+
+    with pytest.raises(CommandError, match="has no release in the ledger"):
+        call_command("rerun_release", str(job.pk), "--out", str(tmp_path / "replayed"))
+    assert not (tmp_path / "replayed").exists()
