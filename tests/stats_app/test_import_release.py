@@ -13,8 +13,9 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from stats_app import ledger, outputs
+from stats_app import ledger, outputs, pipeline
 from stats_app.disclosure import TableDimension
+from stats_app.disclosure.linked import protect_linked
 from stats_app.models import Dataset, LedgerEntry
 from stats_app.warehouse import query
 
@@ -138,14 +139,24 @@ def test_an_imported_table_is_linked_to_later_tables_of_its_data(tmp_path, wareh
     linked = ledger.linked_tables(dataset, data_version=version, dimensions=(TableDimension("year", ("2023",)),))
     assert [table.reference for table in linked] == [f"ledger-{entry.pk}"]
     assert linked[0].cells[("2022", "F")][1] == entry.ledger_cells.get(key=["2022", "F"]).published
+    # A later table by year is protected jointly with it: its cells are the imported table's margins by year.
+    later = query.compute_table(
+        dataset="medical_services", measure_kind="distinct_persons", dimensions=[("year", ("2022", "2023"))]
+    )
+    protected, linkage = protect_linked(
+        later, pipeline.policy_for(dataset, seed=""), measure="distinct_persons", universe=ledger.universe(dataset),
+        linked=linked,
+    )  # fmt: skip
+    assert linkage.tables == [f"ledger-{entry.pk}"]
+    assert protected.published[("2022",)] == entry.ledger_cells.get(key=["2022", "Total"]).published
     # A table on other years, or on other data, cannot meet it.
     assert ledger.linked_tables(dataset, data_version=version, dimensions=(TableDimension("year", ("2019",)),)) == []
     assert ledger.linked_tables(dataset, data_version="another version", dimensions=()) == []
 
 
-def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+def test_a_file_saved_by_a_spreadsheet_with_a_byte_order_mark_and_crlf_is_read(tmp_path):
     table = published_csv(tmp_path, SMALL)
-    table.write_bytes(b"\xef\xbb\xbf" + table.read_bytes())
+    table.write_bytes(b"\xef\xbb\xbf" + table.read_bytes().replace(b"\n", b"\r\n"))
 
     import_release(tmp_path, table)
 
