@@ -16,6 +16,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
@@ -32,6 +33,8 @@ JSON_NAME = "table.json"
 #: In the order the pages list them.
 FILE_NAMES = (CSV_NAME, XLSX_NAME, JSON_NAME)
 SUPPRESSED_FLAG = "x"
+#: A published value as ``format_value`` writes it: counts as whole numbers, amounts with exactly two decimals.
+_VALUE_PATTERNS = {"count": re.compile(r"[0-9]+"), "amount": re.compile(r"-?[0-9]+\.[0-9]{2}")}
 
 
 class UnsafeOutputError(Exception):
@@ -63,6 +66,20 @@ def format_value(value: int | None, kind: str) -> str:
         cents = abs(value)
         return f"{sign}{cents // 100}.{cents % 100:02d}"
     return str(value)
+
+
+def parse_value(text: str, kind: str) -> int:
+    """Read back a published value written by ``format_value`` (amounts into cents); ``ValueError`` otherwise.
+
+    Strict on purpose: "1,234", "1 234", "12.5" or "1e3" would each be a guess
+    about what was published.
+    """
+    if not _VALUE_PATTERNS["amount" if kind == "amount" else "count"].fullmatch(text):
+        raise ValueError(text)
+    if kind != "amount":
+        return int(text)
+    units, cents = text.lstrip("-").split(".")
+    return (-1 if text.startswith("-") else 1) * (int(units) * 100 + int(cents))
 
 
 def rows(protected: ProtectedTable) -> Iterator[tuple[Key, int | None]]:

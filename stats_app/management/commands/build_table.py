@@ -9,18 +9,14 @@ refuses, or a table that cannot be made safe, stops here with the reason and a
 non-zero exit, and nothing is written.
 """
 
-import json
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
 from stats_app import outputs, pipeline
-from stats_app.catalogue import validate_specification
+from stats_app.management.specfile import read_specification
 from stats_app.models import LedgerEntry
-
-SPEC_KEYS = {"dataset", "measure", "dimensions", "filters"}
 
 
 class Command(BaseCommand):
@@ -44,32 +40,7 @@ class Command(BaseCommand):
             self._build(language=language, **options)
 
     def _build(self, *, spec: Path, out: Path, language: str, release: bool, **options):
-        try:
-            document = json.loads(spec.read_text(encoding="utf-8"))
-        except OSError as error:
-            raise CommandError(f"Cannot read {spec}: {error.strerror}.") from error
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise CommandError(f"{spec} is not valid JSON: {error}.") from error
-        if not isinstance(document, dict):
-            raise CommandError("The specification must be a JSON object with dataset, measure and dimensions.")
-        unknown = sorted(set(document) - SPEC_KEYS)
-        if unknown:
-            raise CommandError(
-                f"Unknown keys in the specification: {', '.join(unknown)}. Allowed: {sorted(SPEC_KEYS)}."
-            )
-        missing = sorted({"dataset", "measure", "dimensions"} - set(document))
-        if missing:
-            raise CommandError(f"The specification lacks: {', '.join(missing)}.")
-        try:
-            specification = validate_specification(
-                dataset=document["dataset"],
-                measure=document["measure"],
-                dimensions=document["dimensions"],
-                filters=document.get("filters"),
-            )
-        except ValidationError as error:
-            lines = [f"{field}: {message}" for field, messages in error.message_dict.items() for message in messages]
-            raise CommandError("The catalogue refuses this specification:\n  " + "\n  ".join(lines)) from error
+        specification = read_specification(spec)
         out = out.resolve()
         if out.exists() and (not out.is_dir() or {path.name for path in out.iterdir()} - set(outputs.FILE_NAMES)):
             raise CommandError(
