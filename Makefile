@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.requirements-installed
+# Two stamps: `make run` needs the runtime only; tests, lint and benchmarks add requirements-dev.txt.
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+STAMP := $(VENV)/.dev-installed
 # axe-core, from the npm registry: the browser tests inject it into pages (it is never served).
 AXE := node_modules/axe-core/axe.min.js
 
@@ -16,12 +18,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # host, testserver, is added by the test run itself.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key DATABASE_URL=$(TEST_DATABASE_URL) \
 	WAREHOUSE_URL=$(TEST_WAREHOUSE_URL) REDIS_URL=$(TEST_REDIS_URL) EMAIL_URL=smtp://127.0.0.1:1025 \
-	PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1 SECURE_COOKIES=0
+	PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1 SECURE_COOKIES=0 PORTAL_BENCH=1
 # `make bench-stats` uses databases of its own on the same PostgreSQL, and replaces their warehouse.
 BENCH_DATABASE ?= portal_bench
 BENCH_WAREHOUSE ?= warehouse_bench
 # (`=`: BENCH_REDIS_URL is set further down.) The benchmark sends no e-mail: its messages stay in the outbox.
-BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 \
+BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 PORTAL_BENCH=1 \
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
 	WAREHOUSE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_WAREHOUSE) REDIS_URL=$(BENCH_REDIS_URL) \
 	EMAIL_URL=smtp://127.0.0.1:1025 PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1
@@ -30,21 +32,40 @@ RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv worker clean bench-stats bench drills
+.PHONY: run test lint format venv worker clean bench-stats bench drills check-runtime
 
-$(STAMP): requirements.txt
+$(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# The runtime alone, in a clean virtualenv: every module of the apps imports and `check --deploy` passes with a
+# complete production environment, with no test, lint or benchmark package installed.
+RUNTIME_VENV ?= var/runtime-venv
+DEPLOY_ENV := PORTAL_BENCH=0 ALLOWED_HOSTS=portal.example SECURE_COOKIES=1 PORTAL_BASE_URL=https://portal.example \
+	SECRET_KEY=check-runtime-only-key-9f2c4e7a1b3d5f6081a2b3c4d5e6f708192a3b4c5d6e7f80
+check-runtime:
+	rm -rf $(RUNTIME_VENV)
+	$(PYTHON) -m venv $(RUNTIME_VENV) || python3 -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r requirements.txt
+	$(TEST_ENV) $(DEPLOY_ENV) \
+		$(RUNTIME_VENV)/bin/python -m tests.runtime_imports
+	$(TEST_ENV) $(DEPLOY_ENV) \
+		$(RUNTIME_VENV)/bin/python manage.py check --deploy --fail-level WARNING
 
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(AXE)
 
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv -v0
 	$(RUN_ENV) $(PY) manage.py seed_demo
@@ -75,13 +96,14 @@ bench: $(STAMP)
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
-# audit_requirements: pip-audit of requirements.txt; fails on a known vulnerability, warns when the advisory
+# audit_requirements: pip-audit of requirements.txt and requirements-dev.txt; fails on a known vulnerability, warns when the advisory
 # service cannot be reached (nothing audited).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
-	DEBUG=1 $(PY) manage.py audit_requirements
+	DEBUG=1 $(PY) manage.py audit_requirements --requirements requirements.txt
+	DEBUG=1 $(PY) manage.py audit_requirements --requirements requirements-dev.txt
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -113,6 +113,9 @@ INSTALLED_APPS = [
     "stats_app",
     "requests_app",
 ]
+# The benchmarks' commands (``make bench``; the tests of the case generator): never in production.
+if env.bool("PORTAL_BENCH", default=False):
+    INSTALLED_APPS.append("tests.bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

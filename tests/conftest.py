@@ -30,6 +30,16 @@ def _private_files(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(request, settings):
+    """Argon2 takes about 0.7 s a password, and a case needs three users or more: tests hash with MD5.
+
+    Tests marked ``production_hasher`` keep production's hashers (they assert them).
+    """
+    if request.node.get_closest_marker("production_hasher") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: allauth's rate limits (one confirmation e-mail
     per address every 3 minutes, login attempts...) live there and must not leak between tests."""

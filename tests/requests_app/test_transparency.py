@@ -32,12 +32,6 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
     return datetime(YEAR, month, day, hour, minute, tzinfo=MONTREAL)
 
 
-@pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """Many users are made here; none of them signs in with a password."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Agency:
     """Files and decides cases through the services, at the times a test says."""
 

@@ -165,11 +165,13 @@ def test_private_files_inside_the_static_root_stop_start_up(tmp_path):
     assert "PRIVATE_FILES_ROOT" in result.stderr
 
 
+@pytest.mark.production_hasher
 def test_passwords_are_hashed_with_argon2():
     assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert get_hasher().algorithm == "argon2"
 
 
+@pytest.mark.production_hasher
 def test_new_password_is_stored_as_argon2(requester):
     assert requester.password.startswith("argon2$")
 

@@ -88,8 +88,8 @@ class Command(BaseCommand):
         return _read(output)["results"][0]
 
     def _part_cases(self, *, size: int, **options) -> dict:
-        from requests_app.management.commands.generate_cases import DOMAIN
         from requests_app.models import DataRequest
+        from tests.bench.management.commands.generate_cases import DOMAIN
 
         generated = DataRequest.objects.filter(requester__email__startswith="bench-requester-")
         there = generated.count()
@@ -103,12 +103,12 @@ class Command(BaseCommand):
         return {"cases": generated.count(), "generate_seconds": seconds, "case_history_rows": history}
 
     def _part_pages(self, **options) -> dict:
-        from portal.bench.pages import measure_pages
+        from tests.bench.pages import measure_pages
 
         return measure_pages(repeat=3 if options["quick"] else 5)
 
     def _part_web(self, *, seconds: int, staff: int, requesters: int, **options) -> dict:
-        from portal.bench import web
+        from tests.bench import web
 
         folder = Path(settings.VAR_DIR) / "bench" / "web"  # locust's CSV and log, gunicorn's log
         return web.run(staff=staff, requesters=requesters, seconds=seconds, workers=2, threads=4, folder=folder)
@@ -124,9 +124,7 @@ class Command(BaseCommand):
             if self.quick:
                 command.append("--quick")
             self.stdout.write(self.style.MIGRATE_HEADING(f"· {part} {arguments or ''}"))
-            subprocess.run(  # noqa: S603 - this interpreter, this project's manage.py
-                command, cwd=settings.BASE_DIR, env={**os.environ, **(env or {})}, check=True
-            )
+            subprocess.run(command, cwd=settings.BASE_DIR, env={**os.environ, **(env or {})}, check=True)
             return _read(out)
 
     def _run_all(self, *, quick: bool, output: Path, skip_web: bool, **options) -> None:

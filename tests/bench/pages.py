@@ -18,9 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.models import User
-from requests_app.management.commands.generate_cases import bench_email
 from requests_app.models import DataRequest, Status
 from requests_app.workflow import OPEN_STATES
+from tests.bench.management.commands.generate_cases import bench_email
 
 
 def _measure(user, url: str, *, repeat: int) -> dict:

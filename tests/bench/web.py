@@ -26,8 +26,8 @@ from django.test import Client
 
 from portal.models import User
 from portal.roles import Role
-from requests_app.management.commands.generate_cases import LEADS, bench_email
 from requests_app.models import DataRequest, Notification
+from tests.bench.management.commands.generate_cases import LEADS, bench_email
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 
@@ -121,7 +121,7 @@ def run(*, staff: int, requesters: int, seconds: int, workers: int, threads: int
     env = {**os.environ, "DEBUG": "0", "LOG_LEVEL": "WARNING"}
     venv_bin = Path(sys.executable).parent
     with open(folder / "gunicorn.log", "w", encoding="utf-8") as log:
-        server = subprocess.Popen(  # noqa: S603 - this virtualenv's gunicorn
+        server = subprocess.Popen(
             [
                 str(venv_bin / "gunicorn"),
                 "portal.wsgi:application",
@@ -141,7 +141,7 @@ def run(*, staff: int, requesters: int, seconds: int, workers: int, threads: int
         try:
             _wait_until_up(f"{host}/healthz", server)
             prefix = folder / "locust"
-            locust = subprocess.run(  # noqa: S603 - this virtualenv's locust
+            locust = subprocess.run(
                 [
                     str(venv_bin / "locust"),
                     f"--locustfile={LOCUSTFILE}",

@@ -1,6 +1,6 @@
 """The web load run: staff browsing queues and case pages, requesters filing requests (``manage.py bench``).
 
-Run by ``portal.bench.web`` with ``BENCH_SESSIONS`` naming a JSON file of
+Run by ``tests.bench.web`` with ``BENCH_SESSIONS`` naming a JSON file of
 session cookies made in the bench database: {"staff": [...], "requesters": [...]}.
 Each simulated person uses one account of it; staff pages are fetched without
 following redirects, so a page that sends a user elsewhere (sign-in, MFA) counts as an error.
