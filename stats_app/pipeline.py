@@ -219,7 +219,9 @@ def build_table(
             "data_snapshot": snapshot,
             "disclosure": asdict(report),
             "suppressed_cells": report.suppressed,
-            "linked_tables": linked_json,
+            # Provenance for a replay: which ledger entries (or tables then held) it was protected against, by
+            # reference only. Their descriptions and what they cost are for staff (the job's summary).
+            "linked_tables": [table["reference"] for table in linked_json],
             "software": {"name": "portal", "version": portal.__version__},
             "timestamps": {
                 "computation_started": started.isoformat(),

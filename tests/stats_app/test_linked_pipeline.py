@@ -199,8 +199,7 @@ def test_build_table_release_records_the_table_and_the_same_table_asked_again_co
     build(tmp_path, SERVICES, "again")
     assert (tmp_path / "first/table.csv").read_bytes() == (tmp_path / "again/table.csv").read_bytes()
     again = json.loads((tmp_path / "again/table.json").read_text(encoding="utf-8"))
-    with translation.override("en"):
-        assert again["linked_tables"] == [{"reference": f"ledger-{entry.pk}", "label": entry.label}]
+    assert again["linked_tables"] == [f"ledger-{entry.pk}"]
     assert again["suppressed_cells"] == entry.suppressed
     assert LedgerEntry.objects.count() == 1
 
@@ -274,3 +273,30 @@ def test_only_a_released_table_can_be_replayed(tmp_path):
     with pytest.raises(CommandError, match="has no release in the ledger"):
         call_command("rerun_release", str(job.pk), "--out", str(tmp_path / "replayed"))
     assert not (tmp_path / "replayed").exists()
+
+
+def test_two_requests_by_different_requesters_the_later_one_is_protected_against_the_release(client):
+    """One requester's table is released; another asks for the same cells minus one region."""
+    checker = factories.make_user(role=Role.OUTPUT_CHECKER)
+    threshold = Dataset.objects.get(code="medical_services").threshold
+    _first_case, (first,) = services_case(SERVICES)
+    jobs.output_release(job=run(first), actor=checker)
+    _second_case, (second,) = services_case(every_region_but(region_with_small_cells()))
+    assert _first_case.requester != _second_case.requester
+
+    second = run(second)
+
+    published = {job: read_csv(jobs.output_folder(job) / "table.csv") for job in (first, second)}
+    assert differences_revealed(published[first], published[second], threshold) == []
+    entry = LedgerEntry.objects.get()
+    assert [table["reference"] for table in second.summary["linked_tables"]] == [f"ledger-{entry.pk}"]
+    # The checker sees what it was protected against, and what that cost; the requester never does.
+    client.force_login(checker)
+    page = client.get(f"/outputs/{second.pk}/").content.decode()
+    assert entry.label in page and 'id="linked-extra"' in page
+    jobs.output_release(job=second, actor=checker)
+    client.force_login(_second_case.requester)
+    assert entry.label not in client.get(f"/requests/{_second_case.pk}/").content.decode()
+    document = client.get(f"/outputs/{second.pk}/files/table.json")
+    provenance = json.loads(b"".join(document.streaming_content))
+    assert provenance["linked_tables"] == [f"ledger-{entry.pk}"]
