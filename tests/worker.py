@@ -48,15 +48,18 @@ def pool_children(pid: int) -> list[int]:
 
 
 @contextmanager
-def running_worker(private_root: Path, *, log: Path, extra_env: dict[str, str] | None = None):
+def running_worker(private_root: Path, *, log: Path, extra_env: dict[str, str] | None = None, purge: bool = True):
     """Start ``celery worker`` (prefork, one process) on the test databases; stop it afterwards.
 
     ``extra_env`` adds or overrides environment variables (e.g. ``EMAIL_URL`` of an SMTP sink).
-    Yields the worker's main process; its pool child runs the tasks.
+    ``purge=False`` keeps the messages already queued (the test queued them for this worker, and purged the
+    earlier ones itself with ``app.control.purge()``). Yields the worker's main process; its pool child runs
+    the tasks.
     """
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         raise RuntimeError("The worker tests need Redis (make test sets REDIS_URL).")
-    app.control.purge()  # messages left by earlier tests name rows that no longer exist
+    if purge:
+        app.control.purge()  # messages left by earlier tests name rows that no longer exist
     env = {
         **os.environ,
         "DEBUG": "0",

@@ -51,8 +51,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from stats_app.disclosure.attack import Attacker, required_width, upward_protection
+from stats_app.disclosure.audit import audit
 from stats_app.disclosure.errors import DisclosureError
 from stats_app.disclosure.lattice import Link
+from stats_app.disclosure.primary import SECONDARY, primary_rule
 from stats_app.disclosure.protect import protect
 from stats_app.disclosure.secondary import choose_complements
 from stats_app.disclosure.table import TOTAL, ZERO, CellStats, Key, Policy, ProtectedTable, Table, TableDimension
@@ -506,6 +508,43 @@ class JointLattice:
                 self.floors[this] = max(self.floors[this], 1.0)
 
 
+@dataclass
+class _Attempt:
+    hidden: list[bool]
+    attacker: Attacker
+    #: Nodes the new table leaves narrowed (the released tables alone do not).
+    failing: list[int]
+    preexisting: list[str]
+
+
+def _attempt(joint: JointLattice, required, upward, costs, hidden_at_start) -> _Attempt:
+    """Choose the complements from the new table's cells ``hidden_at_start(key)``; what the attacker then finds."""
+    hidden = [False] * len(joint)
+    frozen = [False] * len(joint)
+    for node in range(len(joint)):
+        if joint.is_constant(node):
+            frozen[node] = True
+        elif joint.derived[node] or joint.linked_hidden[node]:
+            hidden[node] = True
+        else:
+            hidden[node] = hidden_at_start(joint.new_key[node])
+    chosen = choose_complements(joint, hidden, required, costs, upward=upward, frozen=frozen)
+    published_view = [
+        None if is_hidden else value for value, is_hidden in zip(joint.values, chosen.hidden, strict=True)
+    ]
+    attacker = Attacker(joint, published_view, required, upward)
+    failing = [node for node in attacker.suppressed if required[node] > 0 and not attacker.protects(node)]
+    preexisting: list[str] = []
+    if failing:
+        failing, preexisting = _split_preexisting(joint, failing, required, upward)
+    return _Attempt(hidden=list(chosen.hidden), attacker=attacker, failing=failing, preexisting=preexisting)
+
+
+def _primary(table: Table, key: Key, policy: Policy) -> bool:
+    """Whether a primary rule hides this cell (the cells every pattern hides)."""
+    return primary_rule(table.cell(key), table.kind, policy) is not None
+
+
 def _bits(mask: int) -> Iterable[int]:
     number = 0
     while mask:
@@ -561,58 +600,57 @@ def protect_linked(
     joint = _joint(table, single.published, policy, measure=measure, universe=universe, linked=linked, fixed=fixed)
     kind = table.kind
     required, upward = _requirements(joint, kind, policy)
-    hidden = [False] * len(joint)
-    frozen = [False] * len(joint)
-    for node in range(len(joint)):
-        if joint.is_constant(node):
-            frozen[node] = True
-        elif joint.derived[node] or joint.linked_hidden[node]:
-            hidden[node] = True
-        else:
-            hidden[node] = single.published[joint.new_key[node]] is None
     costs = [
         value + width if joint.new_key[node] is not None else 0.0
         for node, (value, width) in enumerate(zip(joint.values, required, strict=True))
     ]
-    chosen = choose_complements(joint, hidden, required, costs, upward=upward, frozen=frozen)
-    hidden = chosen.hidden
-    published_view = [None if is_hidden else value for value, is_hidden in zip(joint.values, hidden, strict=True)]
-    attacker = Attacker(joint, published_view, required, upward)
-    failing = [node for node in attacker.suppressed if required[node] > 0 and not attacker.protects(node)]
-    preexisting: list[str] = []
-    if failing:
-        failing, preexisting = _split_preexisting(joint, failing, required, upward)
-    if failing:
-        raise _refusal(joint, attacker, failing)
+    grand_total = joint.new_node((TOTAL,) * len(table.dimensions))
+    # First, the single-table pattern extended (a table that overlaps nothing keeps it exactly). When that
+    # cannot protect the linkage without its grand total, the joint program chooses the complements again
+    # from the primary suppressions alone: the single pattern's secondary cells were chosen blind to the
+    # linked tables and may be the wrong ones (a suppressed cell pinned from below by a published person count).
+    first = _attempt(joint, required, upward, costs, lambda key: single.published[key] is None)
+    chosen = first
+    if first.failing or first.hidden[grand_total]:
+        again = _attempt(joint, required, upward, costs, lambda key: _primary(table, key, policy))
+        if not again.failing and not again.hidden[grand_total]:
+            chosen = again
+    if chosen.failing:
+        raise _refusal(joint, chosen.attacker, chosen.failing)
+    if chosen.hidden[grand_total]:
+        # What is left exists only to be subtracted from a released table. Refuse it with the reason, rather
+        # than release a table without its total.
+        key = (TOTAL,) * len(table.dimensions)
+        raise _refusal(joint, chosen.attacker, _differences_at(joint, key, required) or [grand_total])
 
-    published = dict(single.published)
-    for node in range(len(joint)):
-        key = joint.new_key[node]
-        if key is not None and hidden[node]:
-            published[key] = None
-    grand_total = (TOTAL,) * len(table.dimensions)
-    if published[grand_total] is None and single.published[grand_total] is not None:
-        # The linkage hides the table's grand total: what is left exists only to be subtracted from a
-        # released table. Refuse it with the reason, rather than release a table without its total.
-        raise _refusal(joint, attacker, _differences_at(joint, grand_total, required) or [joint.new_node(grand_total)])
+    published = {
+        key: None if chosen.hidden[joint.new_node(key)] else table.cell(key).value
+        for key in single.published  # the table's keys, in its order
+    }
+    preexisting = chosen.preexisting
     extra = sum(1 for key, value in published.items() if value is None and single.published[key] is not None)
     used = sorted(
         {
             joint.sources[number].table.reference
             for node in range(len(joint))
             for number in _bits(joint.sources_of[node])
-            if number != 0 and any(joint.links_of[node])
+            if number != 0 and joint.links_of[node]
         }
     )
+    suppressed = sum(value is None for value in published.values())
+    primaries = sum(count for rule, count in single.report.suppressed_by_rule.items() if rule != SECONDARY)
+    alone = single
+    if published != single.published:
+        # The table's own audit, again, on the pattern that will be published.
+        alone = ProtectedTable(table=table, published=published, report=replace(single.report))
+        result = audit(alone, policy)
+        alone.report.audit_passed, alone.report.audit_notes = result.passed, list(result.notes)
     report = replace(
-        single.report,
-        suppressed=sum(value is None for value in published.values()),
-        suppressed_by_rule={
-            **single.report.suppressed_by_rule,
-            "secondary": single.report.suppressed_by_rule.get("secondary", 0) + extra,
-        },
+        alone.report,
+        suppressed=suppressed,
+        suppressed_by_rule={**single.report.suppressed_by_rule, SECONDARY: suppressed - primaries},
         audit_notes=[
-            *single.report.audit_notes,
+            *alone.report.audit_notes,
             f"Protected jointly with {len(used)} linked tables: {len(joint)} populations in the program,"
             f" {sum(joint.derived)} of them differences of nested populations.",
         ],
