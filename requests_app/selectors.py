@@ -47,7 +47,11 @@ class SpecificationRow:
 
 def specification_rows(case: DataRequest) -> list[SpecificationRow]:
     """The case's tables, labelled from the catalogue in three queries whatever their number."""
-    specifications = list(case.specifications.select_related("dataset", "measure"))
+    return label_specifications(list(case.specifications.select_related("dataset", "measure")))
+
+
+def label_specifications(specifications) -> list[SpecificationRow]:
+    """``specifications`` (saved or not) labelled from the catalogue in the active language, in two queries."""
     dimension_codes = {code for spec in specifications for code in [*spec.dimensions, *spec.filters]}
     dimensions = {dimension.code: dimension for dimension in Dimension.objects.filter(code__in=dimension_codes)}
     filtered_codes = {code for spec in specifications for code in spec.filters}

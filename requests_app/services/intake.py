@@ -176,15 +176,17 @@ def next_reference(*, year: int) -> str:
 def render_acknowledgement(case: DataRequest) -> str:
     """The written notice of receipt (Access Act s. 46), in the requester's language."""
     with translation.override(case.language):
-        return render_to_string(
-            "requests_app/acknowledgement.txt",
-            {
-                "case": case,
-                "delay_days": settings.STATUTORY_DELAY_DAYS,
-                "extension_days": settings.EXTENSION_DAYS,
-                "review_days": settings.REVIEW_REQUEST_DAYS,
-            },
-        ).strip()
+        return render_to_string("requests_app/acknowledgement.txt", acknowledgement_context(case)).strip()
+
+
+def acknowledgement_context(case) -> dict:
+    """What the acknowledgement's template reads: the case (reference, receipt, due date) and the Act's delays."""
+    return {
+        "case": case,
+        "delay_days": settings.STATUTORY_DELAY_DAYS,
+        "extension_days": settings.EXTENSION_DAYS,
+        "review_days": settings.REVIEW_REQUEST_DAYS,
+    }
 
 
 def request_submit(*, case: DataRequest, actor, now: datetime | None = None) -> DataRequest:

@@ -5,7 +5,6 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -32,17 +31,27 @@ from stats_app import jobs
 def criteria_for(case: DataRequest):
     """The active criteria that apply to ``case``: its requester category, its datasets, who owns the data."""
 
-    dataset_ids = list(case.specifications.values_list("dataset_id", flat=True))
-    external = case.specifications.filter(dataset__custodian__is_agency=False).exists()
-    criteria = (
-        LegalCriterion.objects.filter(is_active=True)
-        .filter(Q(datasets__isnull=True) | Q(datasets__in=dataset_ids))
-        .select_related("provision")
-        .distinct()
+    return applicable_criteria(
+        LegalCriterion.objects.filter(is_active=True).select_related("provision").prefetch_related("datasets"),
+        requester_category=case.requester_category,
+        dataset_ids=set(case.specifications.values_list("dataset_id", flat=True)),
+        external=case.specifications.filter(dataset__custodian__is_agency=False).exists(),
     )
-    if not external:
-        criteria = criteria.filter(only_for_external_data=False)
-    return [c for c in criteria if not c.requester_categories or case.requester_category in c.requester_categories]
+
+
+def applicable_criteria(criteria, *, requester_category: str, dataset_ids: set[int], external: bool) -> list:
+    """Of ``criteria`` (their datasets prefetched), those for this requester category and these datasets.
+
+    A criterion with no dataset applies to every dataset; one marked for external data applies only when a
+    custodian other than the agency owns one of them.
+    """
+    return [
+        criterion
+        for criterion in criteria
+        if (not criterion.datasets.all() or any(dataset.pk in dataset_ids for dataset in criterion.datasets.all()))
+        and (external or not criterion.only_for_external_data)
+        and (not criterion.requester_categories or requester_category in criterion.requester_categories)
+    ]
 
 
 @transaction.atomic
@@ -155,19 +164,25 @@ def render_decision_letter(case: DataRequest, *, outcome: str, reasons: str, pro
     """The decision letter, in the requester's language (Access Act ss. 50, 51)."""
 
     with translation.override(case.language):
-        return render_to_string(
-            "requests_app/letters/decision.txt",
-            {
-                "case": case,
-                "outcome": outcome,
-                "outcome_label": DecisionOutcome(outcome).label,
-                "reasons": reasons,
-                "provisions": list(provisions),
-                "tables": selectors.specification_rows(case),  # labelled in the requester's language
-                "review_days": settings.REVIEW_REQUEST_DAYS,
-                "is_refusal": outcome != DecisionOutcome.APPROVED,
-            },
-        ).strip()
+        tables = selectors.specification_rows(case)  # labelled in the requester's language
+        context = decision_letter_context(case, outcome=outcome, reasons=reasons, provisions=provisions, tables=tables)
+        return render_to_string("requests_app/letters/decision.txt", context).strip()
+
+
+def decision_letter_context(case, *, outcome: str, reasons: str, provisions, tables) -> dict:
+    """What the decision letter's template reads: the case (reference, title, contact name, receipt), the
+    outcome, its reasons and provisions, and every table it covers (labelled ``SpecificationRow``)."""
+
+    return {
+        "case": case,
+        "outcome": outcome,
+        "outcome_label": DecisionOutcome(outcome).label,
+        "reasons": reasons,
+        "provisions": list(provisions),
+        "tables": list(tables),
+        "review_days": settings.REVIEW_REQUEST_DAYS,
+        "is_refusal": outcome != DecisionOutcome.APPROVED,
+    }
 
 
 def decision_propose(*, case: DataRequest, actor, outcome: str, reasons: str, provisions, now=None):

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.models import User
 from portal.roles import Role
@@ -20,6 +20,7 @@ from requests_app.models import (
     TableSpecification,
 )
 from requests_app.permissions import requests_visible_to
+from requests_app.services import intake, review
 from requests_app.workflow import OPEN_STATES
 from stats_app.models import TableJob
 from tests import factories
@@ -70,6 +71,34 @@ def test_generated_clocks_are_the_clock_modules(generated):
     # A question waiting for the requester is exactly the cases awaiting them.
     open_questions = set(Clarification.objects.filter(answered_at__isnull=True).values_list("request_id", flat=True))
     assert open_questions == set(generated.filter(status=Status.AWAITING_REQUESTER).values_list("pk", flat=True))
+
+
+def test_generated_letters_are_the_ones_the_services_write(generated):
+    """Acknowledgements and decision letters read as ``request_submit`` and ``decision_propose`` would have
+    written them for the same case: same template, same context, every table listed."""
+    decisions = Decision.objects.select_related("request").prefetch_related("provisions").order_by("pk")[:60]
+    assert decisions
+    for decision in decisions:
+        case = decision.request
+        assert decision.letter == review.render_decision_letter(
+            case, outcome=decision.outcome, reasons=decision.reasons, provisions=decision.provisions.all()
+        ), case.reference
+        with translation.override(case.language):
+            tables = selectors.specification_rows(case)
+        assert tables
+        for table in tables:
+            assert f"- {table.dataset} — {table.measure}" in decision.letter
+    for case in generated.exclude(status=Status.DRAFT)[:60]:
+        case.due_at = clock.due_at(received_at=case.received_at)  # the acknowledgement gives the due date at filing
+        assert case.acknowledgement == intake.render_acknowledgement(case), case.reference
+
+
+def test_generated_checklists_hold_only_the_criteria_that_apply(generated):
+    for case in generated.exclude(status=Status.DRAFT).prefetch_related("assessments")[:150]:
+        applicable = set(review.criteria_for(case))
+        assert {finding.criterion for finding in case.assessments.all()} <= applicable, case.reference
+        if case.status in (Status.PRODUCING, Status.OUTPUT_CHECKING, Status.RELEASED):
+            assert {finding.criterion for finding in case.assessments.all()} == applicable, case.reference
 
 
 def test_generated_decisions_match_the_states(generated):

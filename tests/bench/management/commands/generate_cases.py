@@ -44,7 +44,7 @@ from django.utils.formats import date_format
 
 from portal.models import User
 from portal.roles import Role
-from requests_app import clock
+from requests_app import clock, selectors
 from requests_app.models import (
     Assessment,
     Clarification,
@@ -62,6 +62,7 @@ from requests_app.models import (
     TableSpecification,
 )
 from requests_app.permissions import OFFICER_PERMISSIONS, REQUESTER_PERMISSIONS
+from requests_app.services import intake, review
 from stats_app.models import Dataset, JobState, TableJob
 
 #: Every generated account's e-mail domain: what marks the generated data apart from real data.
@@ -345,17 +346,15 @@ class _Generator:
         self.permission_ids = {p.codename: p.pk for p in perms}
 
     def _criteria_for(self, category: str, dataset) -> list[LegalCriterion]:
-        """``services.criteria_for`` for a case with one table of ``dataset``."""
+        """``review.criteria_for`` for a case with one table of ``dataset``, by the same rule."""
         key = (category, dataset.pk)
         if key not in self.applicable:
-            external = not dataset.custodian.is_agency
-            self.applicable[key] = [
-                c
-                for c in self.criteria
-                if (not c.datasets.all() or dataset in c.datasets.all())
-                and (external or not c.only_for_external_data)
-                and (not c.requester_categories or category in c.requester_categories)
-            ]
+            self.applicable[key] = review.applicable_criteria(
+                self.criteria,
+                requester_category=category,
+                dataset_ids={dataset.pk},
+                external=not dataset.custodian.is_agency,
+            )
         return self.applicable[key]
 
     # --- letters, rendered from the real templates ----------------------------------------
@@ -367,14 +366,9 @@ class _Generator:
         )
         with translation.override(language):
             if language not in self.acknowledgements:
+                sample = SimpleNamespace(reference="@@REF@@", received_at=sample_received, due_at=sample_due)
                 text = render_to_string(
-                    "requests_app/acknowledgement.txt",
-                    {
-                        "case": SimpleNamespace(reference="@@REF@@", received_at=sample_received, due_at=sample_due),
-                        "delay_days": settings.STATUTORY_DELAY_DAYS,
-                        "extension_days": settings.EXTENSION_DAYS,
-                        "review_days": settings.REVIEW_REQUEST_DAYS,
-                    },
+                    "requests_app/acknowledgement.txt", intake.acknowledgement_context(sample)
                 ).strip()
                 self.acknowledgements[language] = (
                     text,
@@ -394,21 +388,17 @@ class _Generator:
         sample = datetime(2001, 2, 3, 12, tzinfo=timezone.get_default_timezone())
         with translation.override(language):
             if key not in self.letters:
-                text = render_to_string(
-                    "requests_app/letters/decision.txt",
-                    {
-                        "case": SimpleNamespace(
-                            reference="@@REF@@", title="@@TITLE@@", contact_name="@@NAME@@", received_at=sample
-                        ),
-                        "outcome": outcome,
-                        "outcome_label": DecisionOutcome(outcome).label,
-                        "reasons": reasons,
-                        "provisions": provisions,
-                        "specifications": [spec],
-                        "review_days": settings.REVIEW_REQUEST_DAYS,
-                        "is_refusal": outcome != DecisionOutcome.APPROVED,
-                    },
-                ).strip()
+                sample_case = SimpleNamespace(
+                    reference="@@REF@@", title="@@TITLE@@", contact_name="@@NAME@@", received_at=sample
+                )
+                context = review.decision_letter_context(
+                    sample_case,
+                    outcome=outcome,
+                    reasons=reasons,
+                    provisions=provisions,
+                    tables=selectors.label_specifications([spec]),
+                )
+                text = render_to_string("requests_app/letters/decision.txt", context).strip()
                 self.letters[key] = (text, date_format(sample, "DATE_FORMAT"))
             text, sample_text = self.letters[key]
             return (
@@ -747,7 +737,9 @@ class _Generator:
         refusal = outcome != DecisionOutcome.APPROVED
         provisions = [self.provisions["r221_research"]] if refusal else []
         reasons_text = "Les données demandées permettraient d'identifier des personnes." if refusal else ""
-        spec_for_letter = SimpleNamespace(dataset=dataset, measure=measure, dimensions=dimensions)
+        spec_for_letter = TableSpecification(
+            dataset=dataset, measure=measure, dimensions=list(dimensions), filters=dict(filters)
+        )
         counters["decision"] += 1
         decision = {
             "id": counters["decision"],
