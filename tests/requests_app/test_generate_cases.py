@@ -1,5 +1,6 @@
 """``generate_cases``: the benchmark's synthetic cases are the rows the services would have written."""
 
+import itertools
 import re
 from collections import Counter
 
@@ -21,7 +22,7 @@ from requests_app.models import (
 )
 from requests_app.permissions import requests_visible_to
 from requests_app.services import intake, review
-from requests_app.workflow import OPEN_STATES
+from requests_app.workflow import OPEN_STATES, TRANSITIONS
 from stats_app.models import TableJob
 from tests import factories
 from tests.requests_app.pages import client_for
@@ -99,6 +100,15 @@ def test_generated_checklists_hold_only_the_criteria_that_apply(generated):
         assert {finding.criterion for finding in case.assessments.all()} <= applicable, case.reference
         if case.status in (Status.PRODUCING, Status.OUTPUT_CHECKING, Status.RELEASED):
             assert {finding.criterion for finding in case.assessments.all()} == applicable, case.reference
+
+
+def test_generated_histories_move_only_along_the_workflows_transitions(generated):
+    allowed = {(source, spec.target or source) for spec in TRANSITIONS.values() for source in spec.sources}
+    for case in generated.exclude(status=Status.DRAFT)[:150]:
+        statuses = [entry.status for entry in selectors.status_timeline(case)]
+        assert statuses[0] == Status.DRAFT, case.reference
+        for move in itertools.pairwise(statuses):
+            assert move in allowed, (case.reference, move)
 
 
 def test_generated_decisions_match_the_states(generated):
