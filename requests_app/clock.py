@@ -11,7 +11,7 @@ the case cannot be overdue.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -31,7 +31,9 @@ def pause_days(asked_at: datetime, answered_at: datetime) -> int:
 
 def due_at(*, received_at: datetime, paused_days: int = 0, extension_days: int = 0) -> datetime:
     days = settings.STATUTORY_DELAY_DAYS + paused_days + extension_days
-    return timezone.localtime(received_at) + timedelta(days=days)
+    # The same local time ``days`` later; normalised, so that a time the spring change skips (02:30 on the
+    # day clocks go forward) becomes the real moment it names (03:30), equal to the value read back.
+    return timezone.localtime((timezone.localtime(received_at) + timedelta(days=days)).astimezone(UTC))
 
 
 @dataclass(frozen=True)

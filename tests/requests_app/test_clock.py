@@ -1,6 +1,6 @@
 """Access Act s. 47: 20 calendar days, clock stopped while the requester is asked, one 10-day extension."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -179,3 +179,11 @@ def test_clarification_needs_a_question_and_an_answer(case, officer):
     with pytest.raises(ValidationError) as error:
         services.clarification_answer(case=case, actor=case.requester, answer=" ", now=at(6))
     assert "answer" in error.value.message_dict
+
+
+def test_a_due_date_in_the_hour_clocks_skip_is_the_real_moment_it_names():
+    """Filed at 02:30 on 16 February 2026, due 20 days later at 02:30 on 8 March, an hour Montréal skips."""
+    received = datetime(2026, 2, 16, 2, 30, tzinfo=ZoneInfo("America/Montreal"))
+    due = clock.due_at(received_at=received)
+    assert due == due.astimezone(UTC)  # a time in the gap compares unequal to every other zone's (PEP 495)
+    assert due.astimezone(UTC) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
