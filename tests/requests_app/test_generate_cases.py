@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -30,9 +31,18 @@ from tests.requests_app.pages import client_for
 CASES = 300
 
 
+@pytest.fixture(scope="module")
+def _generated_once(django_db_setup, django_db_blocker):
+    """The cases are generated once for the module (about 17 s), inside a transaction rolled back after it:
+    each test runs in a savepoint of its own on top of them."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("generate_cases", cases=CASES, officers=5, seed=7, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def generated(db):
-    call_command("generate_cases", cases=CASES, officers=5, seed=7, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def generated(_generated_once, db):
     return DataRequest.objects.all()
 
 
