@@ -7,16 +7,21 @@ without ``is_staff`` (requesters never get it: ``portal.adapters``).
 """
 
 from allauth.mfa.models import Authenticator
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.models import AccessLog, User
+from portal import trail
+from portal.models import AccessLog, AuditEvent, AuditVerification, User
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -162,3 +167,55 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ("user",)
     fields = ("at", "user", "view_name", "object_type", "object_id", "path", "client_ip", "user_agent")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit trail, for auditors: the events, the last verification of their chain, and a button to verify."""
+
+    list_display = ("sequence", "occurred_at", "event_label", "actor_id", "target_type", "target_id", "case_id")
+    list_filter = ("event_type", "target_type")
+    search_fields = ("=target_id", "=case_id", "=actor_id", "hash")
+    date_hierarchy = "occurred_at"
+    change_list_template = "admin/portal/auditevent/change_list.html"
+
+    @admin.display(description=_("event"), ordering="event_type")
+    def event_label(self, event: AuditEvent) -> str:
+        try:
+            return trail.EventType(event.event_type).label
+        except ValueError:
+            return event.event_type
+
+    def get_urls(self):
+        verify = self.admin_site.admin_view(require_POST(self.verify_view))
+        return [path("verify/", verify, name="portal_auditevent_verify"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "last_verification": AuditVerification.objects.select_related("by").first(),
+            "may_verify": request.user.has_perm("portal.verify_auditevent"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def verify_view(self, request) -> TemplateResponse:
+        if not request.user.has_perm("portal.verify_auditevent"):
+            raise PermissionDenied
+        result = trail.verify(by=request.user)
+        if result.intact:
+            verified = _("The audit trail holds: %(events)s events verified.") % {"events": result.events}
+            messages.success(request, verified)
+        else:
+            messages.error(
+                request,
+                _("The audit trail is broken at event #%(sequence)s: %(problem)s.")
+                % {"sequence": result.first_broken, "problem": result.problem},
+            )
+        return redirect("admin:portal_auditevent_changelist")
+
+
+@admin.register(AuditVerification)
+class AuditVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "by", "events", "intact", "first_broken", "problem")
+    list_filter = ("intact",)
+    list_select_related = ("by",)

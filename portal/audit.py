@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from allauth.account.adapter import get_adapter
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db import transaction
 
 from portal.models import AccessLog
+from portal.trail import EventType, record
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class Audited:
     object_type: str
     #: The URL argument that holds its id; ``None`` for a page about many objects.
     id_argument: str | None = "pk"
+    #: The event the read adds to the audit trail.
+    event: EventType = EventType.ACCESS_READ
 
 
 #: URL name -> what it shows. The one list of the pages whose reads are logged.
@@ -30,7 +34,7 @@ AUDITED_VIEWS = {
     # The requester's own pages of a filed request.
     "requests_app:detail": Audited("requests_app.datarequest"),
     "requests_app:acknowledgement": Audited("requests_app.datarequest"),
-    "requests_app:attachment_download": Audited("requests_app.attachment", "attachment_pk"),
+    "requests_app:attachment_download": Audited("requests_app.attachment", "attachment_pk", EventType.ACCESS_DOWNLOAD),
     # Staff: the case page and the queue's CSV export.
     "workspace:case": Audited("requests_app.datarequest"),
     "workspace:export": Audited("requests_app.datarequest", None),
@@ -38,7 +42,7 @@ AUDITED_VIEWS = {
     "consultations:detail": Audited("requests_app.consultation"),
     # Outputs: the checker's page and every file downloaded.
     "outputs:detail": Audited("stats_app.tablejob"),
-    "outputs:download": Audited("stats_app.tablejob"),
+    "outputs:download": Audited("stats_app.tablejob", event=EventType.ACCESS_DOWNLOAD),
     # The admin's pages of a case and of its documents.
     "admin:requests_app_datarequest_change": Audited("requests_app.datarequest", "object_id"),
     "admin:requests_app_datarequest_history": Audited("requests_app.datarequest", "object_id"),
@@ -51,22 +55,34 @@ PATH_LENGTH = AccessLog._meta.get_field("path").max_length
 
 
 def record_access(request, audited: Audited) -> AccessLog:
-    """Write the access log row of this request."""
+    """Write the access log row of this request, and its link in the audit trail."""
     kwargs = request.resolver_match.kwargs
     try:
         # allauth's reading of the client's address (``TRUSTED_PROXY_COUNT``), as its rate limits use it.
         client_ip = get_adapter(request).get_client_ip(request)
     except (PermissionDenied, ImproperlyConfigured):  # no address, or fewer proxies than trusted
         client_ip = None
-    return AccessLog.objects.create(
-        user=request.user if request.user.is_authenticated else None,
-        view_name=request.resolver_match.view_name,
-        object_type=audited.object_type,
-        object_id=str(kwargs.get(audited.id_argument, "")) if audited.id_argument else "",
-        path=request.get_full_path()[:PATH_LENGTH],
-        client_ip=client_ip,
-        user_agent=request.headers.get("user-agent", "")[:USER_AGENT_LENGTH],
-    )
+    user = request.user if request.user.is_authenticated else None
+    with transaction.atomic():
+        entry = AccessLog.objects.create(
+            user=user,
+            view_name=request.resolver_match.view_name,
+            object_type=audited.object_type,
+            object_id=str(kwargs.get(audited.id_argument, "")) if audited.id_argument else "",
+            path=request.get_full_path()[:PATH_LENGTH],
+            client_ip=client_ip,
+            user_agent=request.headers.get("user-agent", "")[:USER_AGENT_LENGTH],
+        )
+        is_case = audited.object_type == "requests_app.datarequest" and entry.object_id.isdigit()
+        record(
+            audited.event,
+            actor=user,
+            target=(entry.object_type, entry.object_id),
+            case_id=int(entry.object_id) if is_case else None,
+            payload={"access_log": entry.pk, "view": entry.view_name, "path": entry.path},
+            at=entry.at,
+        )
+    return entry
 
 
 class AccessLogMiddleware:

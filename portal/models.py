@@ -1,5 +1,6 @@
 """Accounts: the portal's user, who logs in with an e-mail address."""
 
+import pgtrigger
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.functional import cached_property
@@ -111,3 +112,65 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.user} {self.view_name} {self.object_id}"
+
+
+class AuditEvent(models.Model):
+    """One link of the audit trail (``portal.trail``): a typed event, chained to the one before it.
+
+    ``hash`` is SHA-256 over the event's canonical serialisation, which includes ``previous_hash``:
+    changing, removing or inserting any event breaks every link after it, and ``audit_verify``
+    names the first. On PostgreSQL the table also refuses UPDATE and DELETE outright.
+    """
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    event_type = models.CharField(_("event"), max_length=60, db_index=True)
+    #: The user's id, kept as a plain number: the chain outlives accounts, and a foreign key's
+    #: ``on_delete`` would have to change rows the table refuses to change.
+    actor_id = models.PositiveBigIntegerField(_("actor"), null=True, blank=True)
+    target_type = models.CharField(_("kind of object"), max_length=100)
+    target_id = models.CharField(_("object"), max_length=64)
+    #: The request the event belongs to, if any: its timeline reads the events by this number.
+    case_id = models.PositiveBigIntegerField(_("request"), null=True, blank=True, db_index=True)
+    occurred_at = models.DateTimeField(_("when"))
+    payload = models.JSONField(_("details"), default=dict)
+    previous_hash = models.CharField(_("previous link"), max_length=64)
+    hash = models.CharField(_("link"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit trail")
+        ordering = ("sequence",)
+        permissions = [("verify_auditevent", _("Can verify the audit trail"))]
+        triggers = [
+            pgtrigger.Protect(name="audit_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.event_type} {self.target_type}:{self.target_id}"
+
+
+class AuditVerification(models.Model):
+    """One run of ``audit_verify``: when, by whom, how far the chain held."""
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    by = models.ForeignKey(User, verbose_name=_("by"), on_delete=models.PROTECT, null=True, blank=True)
+    events = models.PositiveBigIntegerField(_("events checked"))
+    intact = models.BooleanField(_("intact"))
+    first_broken = models.PositiveBigIntegerField(_("first broken link"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=300, blank=True)
+    #: The newest event this run saw: the next run checks it is still there (removing the newest
+    #: events leaves a shorter chain that holds).
+    head_sequence = models.PositiveBigIntegerField(_("newest event"), null=True, blank=True)
+    head_hash = models.CharField(_("newest link"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit trail verification")
+        verbose_name_plural = _("audit trail verifications")
+        ordering = ("-at", "-pk")
+        get_latest_by = "at"
+        triggers = [
+            pgtrigger.Protect(name="audit_verification_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'intact' if self.intact else f'broken at #{self.first_broken}'}"

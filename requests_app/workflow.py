@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import trail
 from requests_app import notifications, permissions
 from requests_app.models import DataRequest, Status
 
@@ -224,6 +225,7 @@ def transition(
                 % {"action": spec.label or spec.name, "status": locked.get_status_display()}
             )
         permissions.check(spec.may_fire(actor, locked))
+        before, officer_before = locked.status, locked.assigned_to_id
         if apply is not None:
             apply(locked, now)
         if spec.target is not None:
@@ -231,6 +233,10 @@ def transition(
         locked._history_user = actor
         locked._change_reason = f"{spec.audit_event}: {reason}" if reason else spec.audit_event
         locked.save()
+        payload = {"transition": spec.name, "from": before, "to": locked.status}
+        if locked.assigned_to_id != officer_before:
+            payload["assigned_to"] = locked.assigned_to_id
+        trail.record(spec.audit_event, actor=actor, target=locked, case_id=locked.pk, payload=payload, at=now)
         if spec.notification:
             # In this transaction: the e-mails exist if and only if the move does; they go out after the commit.
             notifications.record(spec.notification, case=locked, actor=actor, occurrence=_history_id(locked))
