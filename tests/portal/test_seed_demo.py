@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from portal.models import User
+from portal.models import AuditEvent, User
 from portal.roles import Role
 from requests_app.models import DataRequest, Notification, NotificationStatus, Status
 
@@ -53,3 +53,13 @@ def test_seed_demo_can_run_again_without_duplicating(db):
     call_command("seed_demo", stdout=StringIO())
 
     assert (User.objects.count(), DataRequest.objects.count()) == counts
+
+
+def test_the_demos_audit_trail_holds_every_move_and_verifies(db):
+    call_command("seed_demo", stdout=StringIO())
+    filed = DataRequest.objects.exclude(received_at=None)
+    submitted = AuditEvent.objects.filter(event_type="request.submitted")
+    assert set(submitted.values_list("case_id", flat=True)) == set(filed.values_list("pk", flat=True))
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert f"holds: {AuditEvent.objects.count()} events" in out.getvalue()
