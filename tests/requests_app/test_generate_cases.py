@@ -3,6 +3,7 @@
 import itertools
 import re
 from collections import Counter
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,7 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from portal.models import User
+from portal import trail
+from portal.models import AuditEvent, User
 from portal.roles import Role
 from requests_app import clock, selectors
 from requests_app.models import (
@@ -171,3 +173,17 @@ def test_generate_cases_refuses_a_database_with_real_cases_unless_forced(db):
         call_command("generate_cases", cases=10, officers=2, seed=1)
     call_command("generate_cases", cases=10, officers=2, seed=1, force=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert DataRequest.objects.count() == 10
+
+
+def test_generated_cases_have_the_audit_trail_their_moves_write_and_it_verifies(generated):
+    moved = {
+        (record.id, record.history_change_reason.split(":", 1)[0])
+        for record in DataRequest.history.exclude(history_type="+")
+        if record.history_change_reason and record.history_change_reason.split(":", 1)[0] in trail.EventType.values
+    }
+    events = set(AuditEvent.objects.values_list("case_id", "event_type"))
+    assert events == moved
+    assert trail.check_chain(AuditEvent.objects.order_by("sequence")).intact
+    out = StringIO()
+    call_command("audit_verify", stdout=out)
+    assert f"holds: {AuditEvent.objects.count()} events" in out.getvalue()

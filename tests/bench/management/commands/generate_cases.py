@@ -28,7 +28,7 @@ when the database holds cases of accounts it did not create, unless ``--force``.
 import json
 import random
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 from allauth.account.models import EmailAddress
@@ -42,7 +42,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from portal.models import User
+from portal import trail
+from portal.models import AuditEvent, User
 from portal.roles import Role
 from requests_app import clock, selectors
 from requests_app.models import (
@@ -63,6 +64,7 @@ from requests_app.models import (
 )
 from requests_app.permissions import OFFICER_PERMISSIONS, REQUESTER_PERMISSIONS
 from requests_app.services import intake, review
+from requests_app.workflow import TRANSITIONS
 from stats_app.models import Dataset, JobState, TableJob
 
 #: Every generated account's e-mail domain: what marks the generated data apart from real data.
@@ -127,6 +129,9 @@ CASE_TABLES = [
     "requests_app_historicaldecision_provisions",
     "requests_app_historicalmessage",
     "stats_app_historicaltablejob",
+    # The audit trail is rebuilt for the generated cases: a new chain from its first link.
+    "portal_auditevent",
+    "portal_auditverification",
 ]
 #: Reasons recorded by the services (``services.intake``), as they are stored: in the requester's language.
 DRAFT_REASONS = {
@@ -222,6 +227,7 @@ class Command(BaseCommand):
             generator.accounts()
             self.stdout.write(f"[{time.monotonic() - started:6.1f} s] accounts")
             rows = generator.cases()
+            _chain(rows)
             self.stdout.write(f"[{time.monotonic() - started:6.1f} s] {cases} cases built in memory")
             with connection.cursor() as cursor:
                 # Checks still deferred in this transaction would forbid the TRUNCATE: run them now.
@@ -250,6 +256,55 @@ class Command(BaseCommand):
                 f"{cases} cases, {history} history rows, in {time.monotonic() - started:.1f} s "
                 f"({generator.open_cases} open)."
             )
+        )
+
+
+def _transition_named(event: str, before: str, after: str) -> str:
+    """The workflow move that writes ``event`` and goes from ``before`` to ``after``."""
+    for name, spec in TRANSITIONS.items():
+        if spec.audit_event == event and before in spec.sources and (spec.target or before) == after:
+            return name
+    raise CommandError(f"generate_cases wrote a move the workflow does not have: {event} {before} -> {after}")
+
+
+def _chain(rows: Rows) -> None:
+    """The audit trail of the generated cases, as ``workflow.transition`` writes it: one event per move, chained."""
+    table = rows.tables[HISTORY[DataRequest]]
+    column = {name: index for index, name in enumerate(table.names)}
+    moves, previous_by_case = [], {}
+    for order, row in enumerate(table.rows):
+        case, status = row[column["id"]], row[column["status"]]
+        previous = previous_by_case.get(case)
+        previous_by_case[case] = row
+        event = (row[column["history_change_reason"]] or "").split(":", 1)[0]
+        if previous is None or event not in trail.EventType.values:
+            continue
+        before, officer = previous[column["status"]], row[column["assigned_to_id"]]
+        payload = {"transition": _transition_named(event, before, status), "from": before, "to": status}
+        if officer != previous[column["assigned_to_id"]]:
+            payload["assigned_to"] = officer
+        moves.append((row[column["history_date"]], order, case, row[column["history_user_id"]], event, payload))
+    previous_hash = trail.GENESIS
+    for sequence, (at, _order, case, actor, event, payload) in enumerate(sorted(moves), start=1):
+        link = AuditEvent(
+            sequence=sequence,
+            event_type=event,
+            actor_id=actor,
+            target_type="requests_app.datarequest",
+            target_id=str(case),
+            case_id=case,
+            occurred_at=at.astimezone(UTC),
+            payload=payload,
+            previous_hash=previous_hash,
+        )
+        link.hash = previous_hash = trail.digest(link)
+        rows.add(
+            AuditEvent,
+            **{
+                field.attname: getattr(link, field.attname)
+                for field in AuditEvent._meta.concrete_fields
+                if not field.primary_key
+            },
         )
 
 
