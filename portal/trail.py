@@ -56,6 +56,8 @@ class EventType(models.TextChoices):
     PRODUCTION_STARTED = "production.started", _("Production started")
     OUTPUTS_READY = "outputs.ready_for_checking", _("Outputs ready for checking")
     OUTPUT_RELEASED = "output.released", _("Output released")
+    # What the services change besides the request's state.
+    SPECIFICATION_ADJUSTED = "specification.adjusted", _("Table adjusted")
     # Reads of protected data (``portal.audit``: the access log's rows, chained).
     ACCESS_READ = "access.read", _("Protected page read")
     ACCESS_DOWNLOAD = "access.download", _("File downloaded")

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
 
-from portal.models import User
+from portal.models import AuditEvent, User
+from portal.trail import EventType
 from requests_app import clock
 from requests_app.clock import UNDECIDED_STATES
 from requests_app.models import (
@@ -90,54 +91,26 @@ class TimelineEntry:
     reason: str
 
 
-#: Audit events whose free text is an agency record: assignment records the officer's e-mail address;
-#: a proposal records its outcome and a return its reason, neither of which the requester may see
-#: before the decision is signed off.
-_INTERNAL_REASONS = frozenset(
-    {
-        TRANSITIONS["assign"].audit_event,
-        TRANSITIONS["reassign"].audit_event,
-        TRANSITIONS["propose_decision"].audit_event,
-        TRANSITIONS["return_decision"].audit_event,
-    }
-)
-
-
-def _public_reason(reason: str) -> str:
-    """The change reason without the workflow's audit-event prefix (``request.submitted: ...``).
-
-    The reason of an internal event (who the case is assigned to) is not the requester's to read.
-    """
-    for transition in TRANSITIONS.values():
-        if reason == transition.audit_event:
-            return ""
-        prefix = f"{transition.audit_event}: "
-        if reason.startswith(prefix):
-            return "" if transition.audit_event in _INTERNAL_REASONS else reason[len(prefix) :]
-    return reason
-
-
 def status_timeline(case: DataRequest) -> list[TimelineEntry]:
-    """Each change of status of the case, oldest first, from its history.
+    """Each change of status of the case, oldest first, from the audit trail's typed events.
 
-    Only the date, the status and the reason are read: who made a change is
-    an agency record, not something the requester's page shows.
+    Only the date, the status and a public note (a withdrawal's reason, an
+    extension's notice) are read: who made a change, whom a case is assigned
+    to, a proposed outcome are agency records, not the requester's page.
     """
-    entries: list[TimelineEntry] = []
-    previous = None
-    records = case.history.order_by("history_date", "history_id").values_list(
-        "history_date", "status", "history_change_reason"
-    )
-    for at, status, reason in records:
-        if status == previous:
+    entries = [TimelineEntry(at=case.created_at, status=Status.DRAFT, status_label=Status.DRAFT.label, reason="")]
+    moves = AuditEvent.objects.filter(case_id=case.pk, payload__has_key="transition").order_by("sequence")
+    for at, move in moves.values_list("occurred_at", "payload"):
+        if move["to"] == move["from"]:
             continue
-        previous = status
+        transition = TRANSITIONS.get(move["transition"])
+        public = transition is not None and transition.note_is_public
         entries.append(
             TimelineEntry(
                 at=at,
-                status=status,
-                status_label=Status(status).label if status in Status.values else status,
-                reason=_public_reason(reason or ""),
+                status=move["to"],
+                status_label=Status(move["to"]).label if move["to"] in Status.values else move["to"],
+                reason=move.get("note", "") if public else "",
             )
         )
     return entries
@@ -349,23 +322,12 @@ class HistoryEntry:
     subject: str
     #: What happened: the workflow action's label, or "created" / "changed" / "deleted".
     action: str
-    #: Why: the free text of the change reason (the workflow's audit event removed).
+    #: Why: the change reason, plain text written by a person (or nothing).
     reason: str
     changes: list[FieldChange]
 
 
 _KIND_LABELS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
-
-
-def _event_and_reason(reason: str) -> tuple[str, str]:
-    """(the workflow action's label, the free text) of a change reason such as ``request.assigned: x@y``."""
-    for transition in TRANSITIONS.values():
-        if reason == transition.audit_event:
-            return str(transition.label or transition.name), ""
-        prefix = f"{transition.audit_event}: "
-        if reason.startswith(prefix):
-            return str(transition.label or transition.name), reason[len(prefix) :]
-    return "", reason
 
 
 def _readable(model, name: str, value, users: dict):
@@ -440,16 +402,19 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
         if value is not None
     }
     users = {user.pk: user for user in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    # What each move was, from the audit trail: the event names the history row the move wrote.
+    moves = AuditEvent.objects.filter(case_id=case.pk, payload__has_key="history").values_list("payload", flat=True)
+    move_by_history = {move["history"]: TRANSITIONS.get(move["transition"]) for move in moves}
     entries = []
     for record, model, subject, changes in sorted(raw, key=lambda item: (item[0].history_date, item[0].history_id)):
-        event, reason = _event_and_reason(record.history_change_reason or "")
+        move = move_by_history.get(record.history_id) if model is DataRequest else None
         entries.append(
             HistoryEntry(
                 at=record.history_date,
                 who=record.history_user,
                 subject=subject,
-                action=event or _KIND_LABELS.get(record.history_type, ""),
-                reason=reason,
+                action=str(move.label or move.name) if move else _KIND_LABELS.get(record.history_type, ""),
+                reason=record.history_change_reason or "",
                 changes=[
                     FieldChange(
                         field=name,
@@ -510,7 +475,6 @@ def case_messages(case: DataRequest, *, include_internal: bool):
 
 
 #: The change reason ``services.specification_adjust`` records: this prefix, then the officer's reason.
-ADJUSTMENT_PREFIX = "specification.adjusted: "
 
 
 @dataclass(frozen=True)
@@ -525,26 +489,25 @@ class AdjustmentEntry:
 
 
 def specification_adjustments(case: DataRequest, rows: list[SpecificationRow]) -> list[AdjustmentEntry]:
-    """The table adjustments of the case with their reasons, oldest first, from the tables' history (one query).
+    """The table adjustments of the case with their reasons, oldest first, from the audit trail.
 
     ``rows`` are the case's ``specification_rows``, which give each table its number and label.
     """
     numbers = {row.specification.pk: (number, row) for number, row in enumerate(rows, start=1)}
-    records = (
-        TableSpecification.history.filter(request_id=case.pk, history_change_reason__startswith=ADJUSTMENT_PREFIX)
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
+    adjustments = list(
+        AuditEvent.objects.filter(case_id=case.pk, event_type=EventType.SPECIFICATION_ADJUSTED).order_by("sequence")
     )
+    actors = User.objects.in_bulk({event.actor_id for event in adjustments} - {None})
     entries = []
-    for record in records:
-        number, row = numbers.get(record.id, (None, None))
+    for event in adjustments:
+        number, row = numbers.get(int(event.target_id), (None, None))
         entries.append(
             AdjustmentEntry(
-                at=record.history_date,
+                at=event.occurred_at,
                 number=number,
                 table=f"{row.dataset} — {row.measure}" if row else "",
-                reason=record.history_change_reason[len(ADJUSTMENT_PREFIX) :],
-                who=record.history_user,
+                reason=event.payload.get("note", ""),
+                who=actors.get(event.actor_id),
             )
         )
     return entries

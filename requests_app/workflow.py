@@ -45,6 +45,9 @@ class Transition:
     audit_event: str
     notification: str | None = None
     label: str = ""
+    #: Whether the requester's history shows the move's note (a withdrawal's reason, an extension's notice).
+    #: A proposal's outcome and a return's reason are not theirs to read before the decision is signed.
+    note_is_public: bool = True
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -67,6 +70,7 @@ TRANSITIONS: dict[str, Transition] = {
             audit_event="request.assigned",
             notification="request_assigned",
             label=_("Assign"),
+            note_is_public=False,
         ),
         Transition(
             name="reassign",
@@ -76,6 +80,7 @@ TRANSITIONS: dict[str, Transition] = {
             audit_event="request.reassigned",
             notification="request_assigned",
             label=_("Reassign"),
+            note_is_public=False,
         ),
         Transition(
             name="ask_clarification",
@@ -121,6 +126,7 @@ TRANSITIONS: dict[str, Transition] = {
             audit_event="decision.proposed",
             notification="decision_proposed",
             label=_("Propose a decision"),
+            note_is_public=False,
         ),
         Transition(
             name="return_decision",
@@ -130,6 +136,7 @@ TRANSITIONS: dict[str, Transition] = {
             audit_event="decision.returned",
             notification="decision_returned",
             label=_("Send the decision back"),
+            note_is_public=False,
         ),
         *(
             Transition(
@@ -231,21 +238,25 @@ def transition(
         if spec.target is not None:
             locked.status = spec.target
         locked._history_user = actor
-        locked._change_reason = f"{spec.audit_event}: {reason}" if reason else spec.audit_event
+        locked._change_reason = reason  # plain text, or nothing: what the move was is the audit event's
         locked.save()
-        payload = {"transition": spec.name, "from": before, "to": locked.status}
+        history_id = _history_id(locked)
+        # The event names the history row the move wrote, so the case's history reads what it was.
+        payload = {"transition": spec.name, "from": before, "to": locked.status, "history": history_id}
         if locked.assigned_to_id != officer_before:
             payload["assigned_to"] = locked.assigned_to_id
+        if reason:
+            payload["note"] = reason
         trail.record(spec.audit_event, actor=actor, target=locked, case_id=locked.pk, payload=payload, at=now)
         if spec.notification:
             # In this transaction: the e-mails exist if and only if the move does; they go out after the commit.
-            notifications.record(spec.notification, case=locked, actor=actor, occurrence=_history_id(locked))
+            notifications.record(spec.notification, case=locked, actor=actor, occurrence=str(history_id))
     return locked
 
 
-def _history_id(case: DataRequest) -> str:
-    """The history row the move just wrote: it names this occurrence of the move for the outbox."""
-    return str(case.history.order_by("-history_id").values_list("history_id", flat=True).first())
+def _history_id(case: DataRequest) -> int:
+    """The history row the move just wrote: it names this occurrence of the move for the outbox and the trail."""
+    return case.history.order_by("-history_id").values_list("history_id", flat=True).first()
 
 
 def mermaid_diagram() -> str:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal import trail
 from requests_app import clock, permissions, workflow
 from requests_app.models import (
     Clarification,
@@ -39,7 +40,7 @@ def case_assign(*, case: DataRequest, actor, officer, seen_status: str | None = 
         case=case,
         name=name,
         actor=actor,
-        reason=officer.email,
+        reason="",  # the officer is in the move's payload and the case's history, not in a sentence
         now=now,
         expected_status=seen_status,
         apply=give,
@@ -55,7 +56,7 @@ def clarification_ask(*, case: DataRequest, actor, question: str, now: datetime 
 
     def record(locked: DataRequest, at: datetime) -> None:
         clarification = Clarification(request=locked, question=question, asked_by=actor, asked_at=at)
-        save_with_history(clarification, actor=actor, reason="clarification.asked")
+        save_with_history(clarification, actor=actor, reason="")
         asked["clarification"] = clarification
 
     workflow.transition(case=case, name="ask_clarification", actor=actor, reason="", now=now, apply=record)
@@ -72,7 +73,7 @@ def clarification_answer(*, case: DataRequest, actor, answer: str, now: datetime
         clarification = Clarification.objects.select_for_update().get(request=locked, answered_at__isnull=True)
         clarification.answer = answer
         clarification.answered_at = at
-        save_with_history(clarification, actor=actor, reason="clarification.answered")
+        save_with_history(clarification, actor=actor, reason="")
         locked.due_at = clock.explain(locked).due_at
 
     return workflow.transition(case=case, name="answer_clarification", actor=actor, reason="", now=now, apply=record)
@@ -133,5 +134,12 @@ def specification_adjust(*, case: DataRequest, actor, specification, dimensions,
         )
         specification.dimensions = resolved.dimension_codes
         specification.filters = {code: list(values) for code, values in resolved.filters.items()}
-        save_with_history(specification, actor=actor, reason=f"specification.adjusted: {reason}")
+        save_with_history(specification, actor=actor, reason=reason)
+        trail.record(
+            trail.EventType.SPECIFICATION_ADJUSTED,
+            actor=actor,
+            target=specification,
+            case_id=locked.pk,
+            payload={"dimensions": specification.dimensions, "filters": specification.filters, "note": reason},
+        )
     return specification

@@ -33,11 +33,15 @@ def test_each_move_of_a_request_is_one_typed_event_with_the_states_it_joined(db)
     case = factories.make_request(status=Status.UNDER_REVIEW)
     moves = [(kind, payload) for kind, payload in _events(case) if "transition" in payload]
     assert [kind for kind, _ in moves] == ["request.submitted", "request.assigned"]
-    assert moves[0][1] == {"transition": "submit", "from": "draft", "to": "received"}
+    history = list(case.history.order_by("history_id").values_list("history_id", "status"))
+    submitted = next(history_id for history_id, status in history if status == Status.RECEIVED)
+    assigned = next(history_id for history_id, status in history if status == Status.UNDER_REVIEW)
+    assert moves[0][1] == {"transition": "submit", "from": "draft", "to": "received", "history": submitted}
     assert moves[1][1] == {
         "transition": "assign",
         "from": "received",
         "to": "under_review",
+        "history": assigned,
         "assigned_to": case.assigned_to_id,
     }
     assigned = AuditEvent.objects.get(case_id=case.pk, event_type="request.assigned")

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
+from portal.models import AuditEvent
 from portal.roles import Role
 from requests_app import permissions, services
 from requests_app.models import DataRequest, Status
@@ -119,8 +120,11 @@ def test_assignment_is_recorded_in_the_history_with_the_lead(received, lead, off
 
     last = received.history.latest("history_date")
     assert last.history_user_id == lead.pk
-    assert last.history_change_reason.startswith("request.assigned")
     assert last.assigned_to_id == officer.pk
+    assigned = AuditEvent.objects.get(case_id=received.pk, event_type="request.assigned")
+    assert (assigned.actor_id, assigned.payload["assigned_to"]) == (lead.pk, officer.pk)
+    assert assigned.payload["history"] == last.history_id
+    assert officer.email not in last.history_change_reason  # the officer is a field, not a sentence
 
 
 def test_two_leads_assigning_at_once_exactly_one_wins(reference_data):

@@ -13,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import escape
 
+from portal.models import AuditEvent
 from requests_app import forms
 from requests_app.models import DataRequest, Status, TableSpecification
 from tests import factories
@@ -127,7 +128,8 @@ def test_submission_history_row_records_the_requester(requester, requester_clien
     record = DataRequest.history.filter(id=case.pk).latest("history_date")
     assert record.status == Status.RECEIVED
     assert record.history_user_id == requester.pk
-    assert record.history_change_reason == "request.submitted"
+    submitted = AuditEvent.objects.get(case_id=case.pk, event_type="request.submitted")
+    assert (submitted.actor_id, submitted.payload["history"]) == (requester.pk, record.history_id)
 
 
 # --- Drafts and the step indicator -----------------------------------------------------------

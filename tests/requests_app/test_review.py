@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
+from portal.models import AuditEvent
 from portal.roles import Role
 from requests_app import permissions, services
 from requests_app.models import (
@@ -398,7 +399,14 @@ def test_the_officer_adjusts_a_table_and_the_change_is_kept(case, officer):
     assert specification.dimensions == [dimension]
     latest = specification.history.latest("history_date")
     assert latest.history_user_id == officer.pk
-    assert latest.history_change_reason == "specification.adjusted: One dimension is enough for this purpose."
+    assert latest.history_change_reason == "One dimension is enough for this purpose."
+    adjusted = AuditEvent.objects.get(event_type="specification.adjusted", target_id=str(specification.pk))
+    assert adjusted.payload == {
+        "dimensions": [dimension],
+        "filters": specification.filters,
+        "note": "One dimension is enough for this purpose.",
+    }
+    assert adjusted.actor_id == officer.pk
 
 
 def test_the_requester_cannot_adjust_a_filed_table(case):

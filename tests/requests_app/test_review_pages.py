@@ -517,7 +517,7 @@ def test_adjustment_records_the_reason_and_the_requester_sees_it(reviewed, offic
     assert "The table is adjusted." in page
     specification.refresh_from_db()
     assert specification.dimensions == [kept]
-    assert specification.history.latest("history_date").history_change_reason == f"specification.adjusted: {reason}"
+    assert specification.history.latest("history_date").history_change_reason == reason
     adjustment = re.search(r'<li class="adjustment">(.*?)</li>', page, re.S).group(1)
     assert reason in adjustment and "Olivier Officer" in adjustment
 

@@ -30,6 +30,7 @@ import random
 import time
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
@@ -188,11 +189,25 @@ class _Table:
             self.rows.append(tuple([get(name, defaults[name]) for name in self.names]))
 
 
+class _Move(NamedTuple):
+    """A workflow move the generator wrote, for the audit trail (ordered by time, then as written)."""
+
+    at: datetime
+    history_id: int
+    case: int
+    actor: int | None
+    event: str
+    before: dict
+    after: dict
+    note: str
+
+
 class Rows:
     """The rows to copy, per model (history models included), as tuples in column order."""
 
     def __init__(self):
         self.tables: dict = {}
+        self.moves: list[_Move] = []
 
     def add(self, model, **values) -> None:
         table = self.tables.get(model)
@@ -269,42 +284,30 @@ def _transition_named(event: str, before: str, after: str) -> str:
 
 def _chain(rows: Rows) -> None:
     """The audit trail of the generated cases, as ``workflow.transition`` writes it: one event per move, chained."""
-    table = rows.tables[HISTORY[DataRequest]]
-    column = {name: index for index, name in enumerate(table.names)}
-    moves, previous_by_case = [], {}
-    for order, row in enumerate(table.rows):
-        case, status = row[column["id"]], row[column["status"]]
-        previous = previous_by_case.get(case)
-        previous_by_case[case] = row
-        event = (row[column["history_change_reason"]] or "").split(":", 1)[0]
-        if previous is None or event not in trail.EventType.values:
-            continue
-        before, officer = previous[column["status"]], row[column["assigned_to_id"]]
-        payload = {"transition": _transition_named(event, before, status), "from": before, "to": status}
-        if officer != previous[column["assigned_to_id"]]:
-            payload["assigned_to"] = officer
-        moves.append((row[column["history_date"]], order, case, row[column["history_user_id"]], event, payload))
     previous_hash = trail.GENESIS
-    for sequence, (at, _order, case, actor, event, payload) in enumerate(sorted(moves), start=1):
+    for sequence, move in enumerate(sorted(rows.moves), start=1):
+        before, after = move.before["status"], move.after["status"]
+        payload = {"transition": _transition_named(move.event, before, after), "from": before, "to": after}
+        payload["history"] = move.history_id
+        if move.after["assigned_to_id"] != move.before["assigned_to_id"]:
+            payload["assigned_to"] = move.after["assigned_to_id"]
+        if move.note:
+            payload["note"] = move.note
         link = AuditEvent(
             sequence=sequence,
-            event_type=event,
-            actor_id=actor,
+            event_type=move.event,
+            actor_id=move.actor,
             target_type="requests_app.datarequest",
-            target_id=str(case),
-            case_id=case,
-            occurred_at=at.astimezone(UTC),
+            target_id=str(move.case),
+            case_id=move.case,
+            occurred_at=move.at.astimezone(UTC),
             payload=payload,
             previous_hash=previous_hash,
         )
         link.hash = previous_hash = trail.digest(link)
+        fields = AuditEvent._meta.concrete_fields
         rows.add(
-            AuditEvent,
-            **{
-                field.attname: getattr(link, field.attname)
-                for field in AuditEvent._meta.concrete_fields
-                if not field.primary_key
-            },
+            AuditEvent, **{field.attname: getattr(link, field.attname) for field in fields if not field.primary_key}
         )
 
 
@@ -563,7 +566,10 @@ class _Generator:
             "updated_at": at,
         }
 
-        def record(when: datetime, user, reason: str, kind: str = "~") -> None:
+        last = {"status": row["status"], "assigned_to_id": row["assigned_to_id"]}
+
+        def record(when: datetime, user, reason: str, kind: str = "~", *, move: str | None = None) -> None:
+            """One history row; ``move``, the audit event of the workflow move that wrote it, if one did."""
             row["updated_at"] = when
             rows.add(
                 history_model,
@@ -573,6 +579,12 @@ class _Generator:
                 history_change_reason=reason,
                 history_type=kind,
             )
+            if move is not None:
+                # COPY numbers the history rows in order from 1 (the table was truncated, its identity restarted).
+                history_id = len(rows.tables[history_model].rows)
+                actor = getattr(user, "pk", None)
+                rows.moves.append(_Move(when, history_id, row["id"], actor, move, dict(last), dict(row), reason))
+            last.update(status=row["status"], assigned_to_id=row["assigned_to_id"])
 
         def later(start: datetime, low: float, high: float) -> datetime:
             """A moment between ``low`` and ``high`` days after ``start``, never in the future."""
@@ -656,7 +668,7 @@ class _Generator:
             due_at=clock.due_at(received_at=received),
         )
         row["acknowledgement"] = self._acknowledgement(language, row["reference"], received, row["due_at"])
-        record(received, requester, "request.submitted")
+        record(received, requester, "", move="request.submitted")
         at = received
         paused_days = 0
 
@@ -671,7 +683,7 @@ class _Generator:
         # Assignment (services.case_assign) by a lead: the officer's permissions come with it.
         at = later(at, 0.05, 3)
         row.update(status=Status.UNDER_REVIEW, assigned_to_id=officer.pk)
-        record(at, lead, f"request.assigned: {officer.email}")
+        record(at, lead, "", move="request.assigned")
         for permission in OFFICER_PERMISSIONS:
             rows.add(
                 DataRequestUserObjectPermission,
@@ -700,10 +712,10 @@ class _Generator:
                 **clarification,
                 history_date=asked,
                 history_user_id=officer.pk,
-                history_change_reason="clarification.asked",
+                history_change_reason="",
                 history_type="+",
             )
-            record(asked, officer, "clarification.asked")
+            record(asked, officer, "", move="clarification.asked")
             at = asked
             if status != Status.AWAITING_REQUESTER:
                 answered = later(asked, 0.2, 8)
@@ -718,10 +730,10 @@ class _Generator:
                     **clarification,
                     history_date=answered,
                     history_user_id=requester.pk,
-                    history_change_reason="clarification.answered",
+                    history_change_reason="",
                     history_type="~",
                 )
-                record(answered, requester, "clarification.answered")
+                record(answered, requester, "", move="clarification.answered")
                 at = answered
             rows.add(Clarification, **clarification)
         if status == Status.AWAITING_REQUESTER:
@@ -829,7 +841,7 @@ class _Generator:
         for provision in provisions:
             rows.add(Decision.provisions.through, decision_id=decision["id"], legalprovision_id=provision.pk)
         row["status"] = Status.DECISION_PROPOSED
-        record(proposed, officer, f"decision.proposed: {outcome}")
+        record(proposed, officer, outcome, move="decision.proposed")
         if status == Status.DECISION_PROPOSED:
             rows.add(Decision, **decision)
             rows.add(DataRequest, **row)
@@ -846,14 +858,14 @@ class _Generator:
             history_type="~",
         )
         row["status"] = outcome
-        record(signed, lead, "decision.signed_off")
+        record(signed, lead, "", move="decision.signed_off")
         if outcome == DecisionOutcome.REFUSED:
             rows.add(DataRequest, **row)
             return
 
         # Production (stats_app.jobs): one job per table, then the checker's release, then closure.
         row["status"] = Status.PRODUCING
-        record(signed, lead, "production.started")
+        record(signed, lead, "", move="production.started")
         counters["job"] += 1
         job = {
             "id": counters["job"],
@@ -886,15 +898,15 @@ class _Generator:
                 summary={"cells": 96, "suppressed": 4, "smallest_published_count": 5},
             )
             row["status"] = Status.OUTPUT_CHECKING
-            record(finished, None, "outputs.ready_for_checking")
+            record(finished, None, "", move="outputs.ready_for_checking")
             if status in (Status.RELEASED, Status.CLOSED):
                 released = later(finished, 0.1, 5)
                 job.update(state=JobState.RELEASED, checked_by_id=checker.pk, checked_at=released, released_at=released)
                 row["status"] = Status.RELEASED
-                record(released, checker, "output.released")
+                record(released, checker, "", move="output.released")
                 if status == Status.CLOSED:
                     row["status"] = Status.CLOSED
-                    record(released, checker, "request.closed")
+                    record(released, checker, "", move="request.closed")
         rows.add(TableJob, **job)
         rows.add(DataRequest, **row)
 
@@ -910,7 +922,7 @@ class _Generator:
     def _withdraw(self, rows: Rows, row: dict, record, at: datetime, requester) -> None:
         reason = "Je n'ai plus besoin de ces données."
         row.update(status=Status.WITHDRAWN, withdrawn_at=at, withdrawal_reason=reason)
-        record(at, requester, f"request.withdrawn: {reason}")
+        record(at, requester, reason, move="request.withdrawn")
         rows.add(DataRequest, **row)
 
     def _extend(self, row: dict, record, at: datetime, actor, paused_days: int = 0) -> None:
@@ -921,4 +933,4 @@ class _Generator:
         days = settings.EXTENSION_DAYS
         row.update(extension_days=days, extended_at=at, extension_notice=notice)
         row["due_at"] = clock.due_at(received_at=row["received_at"], paused_days=paused_days, extension_days=days)
-        record(at, actor, f"request.extended: {notice}")
+        record(at, actor, notice, move="request.extended")
