@@ -53,6 +53,16 @@ class Range:
     high: int
 
 
+@dataclass(frozen=True)
+class Pinned:
+    """A redacted cell the attacker narrows to ``low``..``high``, inside [1, t − 1]."""
+
+    low: int
+    high: int
+    #: The published cells whose intervals hold the maximum down: redacting one of them raises it.
+    held_by: tuple[Key, ...] = ()
+
+
 def largest_redacted(policy: Policy) -> int:
     """The largest count suppress-then-round redacts: the threshold, or more when it would round to 1..t."""
     largest = policy.threshold
@@ -118,8 +128,10 @@ class PinningAttacker:
         # The extreme values the integer solutions met so far reach, starting from the true table.
         self.reached_high = np.array(lattice.values, dtype=float)
         self.reached_low = self.reached_high.copy()
+        #: cell number -> the cells whose bounds its maximum rests on.
+        self.holding: dict[int, list[int]] = {}
 
-    def pinned(self) -> dict[Key, Range]:
+    def pinned(self) -> dict[Key, Pinned]:
         """Every redacted cell pinned inside [1, t − 1], with the range the attacker is left with.
 
         Only a cell whose true value lies in [1, t − 1] can be pinned (the true
@@ -129,7 +141,8 @@ class PinningAttacker:
         """
         threshold = self.policy.threshold
         candidates = [cell for cell in self.redacted if 1 <= self.lattice.values[cell] < threshold]
-        pinned: dict[Key, Range] = {}
+        self._reach_together(candidates)
+        pinned: dict[Key, Pinned] = {}
         for cell in candidates:
             if self.reached_high[cell] >= threshold or self.reached_low[cell] <= 0:
                 continue
@@ -138,8 +151,45 @@ class PinningAttacker:
                 continue
             low = self._extreme(cell, maximise=False, beyond=1)
             if low is not None and low >= 1:
-                pinned[self.lattice.keys[cell]] = Range(low, high)
+                held_by = tuple(self.lattice.keys[number] for number in self.holding.get(cell, ()))
+                pinned[self.lattice.keys[cell]] = Pinned(low, high, held_by)
         return pinned
+
+    def _reach_together(self, candidates: list[int]) -> None:
+        """Clear many candidates at once: one program pushes all of them up to t together.
+
+        Capping them at t only narrows what the program may choose, so an
+        integer optimum is still a table the attacker must allow for; every
+        candidate it takes to t is cleared. Repeated while it clears some.
+        """
+        threshold = self.policy.threshold
+        while True:
+            open_cells = [cell for cell in candidates if self.reached_high[cell] < threshold]
+            if not open_cells:
+                return
+            objective = np.zeros(len(self.lattice))
+            objective[open_cells] = -1.0
+            upper = self.upper.copy()
+            upper[open_cells] = np.minimum(upper[open_cells], threshold)
+            result = self._solve(objective, upper)
+            if result.status != 0 or not _is_integral(result.x):
+                return
+            cleared = sum(result.x[cell] >= threshold - INTEGER_TOLERANCE for cell in open_cells)
+            self._remember(result.x)
+            if not cleared:
+                return
+
+    def _solve(self, objective: np.ndarray, upper: np.ndarray):
+        self.programs_solved += 1
+        return linprog(
+            objective,
+            A_ub=self.a_ub if self.a_ub.shape[0] else None,
+            b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
+            A_eq=self.a_eq if self.a_eq.shape[0] else None,
+            b_eq=np.zeros(self.a_eq.shape[0]) if self.a_eq.shape[0] else None,
+            bounds=np.column_stack([self.lower, upper]),
+            method="highs",
+        )
 
     def _extreme(self, cell: int, *, maximise: bool, beyond: int) -> int | None:
         """The largest (smallest) integer value of ``cell``; ``None`` when unbounded.
@@ -149,21 +199,18 @@ class PinningAttacker:
         """
         objective = np.zeros(len(self.lattice))
         objective[cell] = -1.0 if maximise else 1.0
-        result = linprog(
-            objective,
-            A_ub=self.a_ub if self.a_ub.shape[0] else None,
-            b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
-            A_eq=self.a_eq if self.a_eq.shape[0] else None,
-            b_eq=np.zeros(self.a_eq.shape[0]) if self.a_eq.shape[0] else None,
-            bounds=np.column_stack([self.lower, self.upper]),
-            method="highs",
-        )
-        self.programs_solved += 1
+        result = self._solve(objective, self.upper)
         if result.status == 3:
             return None
         if result.status != 0:
             raise DisclosureError(f"The attacker's program for {self.lattice.keys[cell]!r} failed: {result.message}")
         self._remember(result.x)
+        if maximise:
+            # Bounds with a non-zero marginal are the ones the optimum rests on.
+            resting = (np.abs(result.upper.marginals) > INTEGER_TOLERANCE) | (
+                np.abs(result.lower.marginals) > INTEGER_TOLERANCE
+            )
+            self.holding[cell] = [number for number in np.flatnonzero(resting) if number != cell]
         optimum = result.x[cell]
         bound = math.floor(optimum + INTEGER_TOLERANCE) if maximise else math.ceil(optimum - INTEGER_TOLERANCE)
         passes = bound > beyond if maximise else bound < beyond
@@ -191,7 +238,7 @@ class PinningAttacker:
 
 def pinned_cells(
     table: Table, published: Mapping[Key, int | None], policy: Policy, *, secondary: bool
-) -> dict[Key, Range]:
+) -> dict[Key, Pinned]:
     """The redacted cells of a suppress-then-round table pinned inside [1, t − 1], with their ranges."""
     return PinningAttacker(table, published, policy, secondary=secondary).pinned()
 

@@ -7,10 +7,14 @@ import hashlib
 import json
 from collections.abc import Mapping, Set
 from itertools import product
+from typing import TYPE_CHECKING
 
 from stats_app.disclosure.lattice import Lattice
 from stats_app.disclosure.primary import SECONDARY
 from stats_app.disclosure.table import TOTAL, Key, Policy, Table
+
+if TYPE_CHECKING:
+    from stats_app.disclosure.pinning import Pinned
 
 
 def round_half_up(value: int, base: int) -> int:
@@ -116,10 +120,11 @@ def suppress_then_round(table: Table, policy: Policy) -> tuple[dict[Key, int | N
     return published, redacted
 
 
-def _complements(lattice: Lattice, published: Mapping[Key, int | None], pinned: Set[Key]) -> set[Key]:
-    """For each pinned cell, the smallest published non-zero own-rounded count nearest to it in the relations.
+def _complements(lattice: Lattice, published: Mapping[Key, int | None], pinned: Mapping[Key, Pinned]) -> set[Key]:
+    """For each pinned cell, the smallest published non-zero own-rounded count worth redacting.
 
-    A cell already chosen for another pinned cell it shares a relation with
+    First among the cells whose intervals hold its maximum down, else the
+    nearest in the relations. A cell already chosen for another pinned cell
     serves that one too: the next round of programs tells whether it was enough.
     """
     table = lattice.table
@@ -131,16 +136,17 @@ def _complements(lattice: Lattice, published: Mapping[Key, int | None], pinned: 
     chosen: set[int] = set()
     for key in sorted(pinned, key=lattice.number.__getitem__):
         start = lattice.number[key]
-        if neighbours[start] & chosen:
+        holding = {lattice.number[holder] for holder in pinned[key].held_by}
+        if (holding or neighbours[start]) & chosen:
             continue
+        nearest = holding & eligible
         seen, ring = {start}, {start}
-        while ring:
+        while not nearest and ring:
             ring = set().union(*(neighbours[cell] for cell in ring)) - seen
             seen |= ring
             nearest = ring & eligible
-            if nearest:
-                chosen.add(min(nearest, key=lambda cell: (lattice.values[cell], cell)))
-                break
+        if nearest:
+            chosen.add(min(nearest, key=lambda cell: (lattice.values[cell], cell)))
     return {lattice.keys[cell] for cell in chosen}
 
 
