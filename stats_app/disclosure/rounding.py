@@ -98,8 +98,9 @@ def suppress_then_round(table: Table, policy: Policy) -> tuple[dict[Key, int | N
     The rule alone (``round_and_redact``) can leave a redacted count that the
     published rounded values pin inside [1, t − 1] (distinct-person margins
     are rounded on their own, so they bound their parts). While some cell is
-    pinned, the smallest published non-zero count sharing a relation with it is
-    redacted too; those are counted as ``secondary``, a key present only when
+    pinned, a published non-zero count is redacted too: the smallest of those
+    whose intervals hold its maximum down, else the smallest nearest to it in
+    the relations. Those are counted as ``secondary``, a key present only when
     some were needed. A table no extra redaction can clear is returned as it
     stands, and its audit refuses it.
     """
