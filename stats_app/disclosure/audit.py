@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from stats_app.disclosure.attack import Attacker, required_width, upward_protection
 from stats_app.disclosure.errors import DisclosureError
 from stats_app.disclosure.lattice import Lattice
+from stats_app.disclosure.pinning import PinningAttacker
 from stats_app.disclosure.primary import primary_rule
-from stats_app.disclosure.rounding import finest_under, is_summed_margin, round_half_up
+from stats_app.disclosure.rounding import finest_under, is_summed_margin, redaction_rule, round_half_up
 from stats_app.disclosure.table import Method, Policy, ProtectedTable, Table
 from stats_app.disclosure.validation import validate_policy, validate_table
 
@@ -163,6 +164,44 @@ def _audit_suppress_then_round(
     notes.append(
         f"{sum(value is not None for value in published.values())} published counts checked: multiples of {base},"
         f" none from 1 to {policy.threshold}, margins equal to the sums of their published cells."
+    )
+    _audit_pinning(protected, lattice, policy, problems, notes)
+
+
+def _audit_pinning(
+    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[str]
+) -> None:
+    """No redacted count may be pinned inside [1, t − 1] by the published rounded values.
+
+    Whether cells were redacted beyond the rule is read from the warehouse
+    values, not from the report: the attacker's bounds depend on it.
+    """
+    table = protected.table
+    own = [
+        (key, stats.value)
+        for key, stats in zip(lattice.keys, lattice.stats, strict=True)
+        if protected.published[key] is None and not is_summed_margin(table, key)
+    ]
+    secondary = any(redaction_rule(value, policy) is None for _, value in own)
+    hidden_zeros = [key for key, value in own if value == 0] if policy.publish_zeros else []
+    if hidden_zeros:
+        # When zeros are published the attacker knows a redacted count is not empty; a hidden zero breaks that.
+        problems.extend(f"{key!r}: a zero is redacted although the dataset publishes zeros." for key in hidden_zeros)
+        return
+    attacker = PinningAttacker(table, protected.published, policy, secondary=secondary)
+    try:
+        pinned = attacker.pinned()
+    except DisclosureError as error:
+        problems.append(str(error))
+        return
+    for key, bounds in pinned.items():
+        problems.append(
+            f"{key!r} can be narrowed to [{bounds.low}, {bounds.high}] from the published rounded values:"
+            f" a non-zero count below the threshold {policy.threshold}."
+        )
+    notes.append(
+        f"Attacker's programs over the rounding intervals: {attacker.programs_solved} solved;"
+        f" {'no' if not pinned else len(pinned)} redacted cells narrowed inside [1, {policy.threshold - 1}]."
     )
 
 

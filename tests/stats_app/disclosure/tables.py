@@ -11,9 +11,10 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from stats_app.disclosure import TOTAL, CellStats, Key, Policy, Table, TableDimension
+from stats_app.disclosure.rounding import redaction_rule, round_half_up
 
 
 def keys(table: Table) -> list[Key]:
@@ -159,3 +160,102 @@ def suppressed(published: dict[Key, int | None]) -> set[Key]:
 
 def finest_keys(table: Table) -> list[Key]:
     return list(itertools.product(*(dimension.categories for dimension in table.dimensions)))
+
+
+def rounding_attacker_ranges(
+    table: Table,
+    published: dict[Key, int | None],
+    policy: Policy,
+    redacted: Iterable[Key],
+    *,
+    secondary: bool,
+    only_pinned: bool = False,
+) -> dict[Key, tuple[float, float]]:
+    """The integer [min, max] an attacker of suppress-then-round can be sure of, for each key of ``redacted``.
+
+    Written apart from ``stats_app.disclosure.pinning``: what each published
+    or redacted value allows is found by trying every count with the rounding
+    rules themselves, and the programs have integer variables (``secondary``:
+    whether extra cells, all above what the rule redacts, were hidden).
+    ``only_pinned``: the minimum is left at −inf for a cell whose maximum reaches t.
+    """
+    cells = keys(table)
+    column = {cell: index for index, cell in enumerate(cells)}
+    tried = range(policy.threshold + 4 * policy.rounding_base + max(value or 0 for value in published.values()))
+    rule_hides = [count for count in tried if redaction_rule(count, policy) is not None]
+    lower, upper = np.zeros(len(cells)), np.full(len(cells), np.inf)
+    for cell in cells:
+        if is_sum_of_finest(table, cell):
+            continue
+        value = published[cell]
+        if value is None:
+            lower[column[cell]] = min(rule_hides)
+            upper[column[cell]] = np.inf if secondary else max(rule_hides)
+        else:
+            possible = [
+                count
+                for count in tried
+                if redaction_rule(count, policy) is None and round_half_up(count, policy.rounding_base) == value
+            ]
+            lower[column[cell]], upper[column[cell]] = min(possible), max(possible)
+    rows, lows, highs = [], [], []
+
+    def add(terms, low, high):
+        row = np.zeros(len(cells))
+        for cell, sign in terms:
+            row[column[cell]] += sign
+        rows.append(row)
+        lows.append(low)
+        highs.append(high)
+
+    for relation in table.relations():
+        if relation.additive:
+            add([(child, 1) for child in relation.children] + [(relation.parent, -1)], 0, 0)
+        else:
+            for child in relation.children:
+                add([(child, 1), (relation.parent, -1)], -np.inf, 0)
+            add([(relation.parent, 1)] + [(child, -1) for child in relation.children], -np.inf, 0)
+    constraints = [LinearConstraint(np.array(rows), lows, highs)]
+
+    def extreme(key: Key, sign: float) -> float:
+        objective = np.zeros(len(cells))
+        objective[column[key]] = sign
+        result = milp(
+            objective,
+            integrality=np.ones(len(cells)),
+            bounds=Bounds(lower, upper),
+            constraints=constraints,
+        )
+        if sign == -1.0 and result.status != 0:
+            # The true table is feasible, so a maximum that fails is an unbounded one.
+            assert result.status in (3, 4), result.message
+            return math.inf
+        assert result.status == 0, result.message
+        return round(sign * result.fun)
+
+    ranges = {}
+    for key in redacted:
+        high = extreme(key, -1.0)
+        # A maximum of t or more already clears the cell; its minimum is only needed otherwise.
+        low = extreme(key, 1.0) if high < policy.threshold or not only_pinned else -math.inf
+        ranges[key] = (low, high)
+    return ranges
+
+
+def is_sum_of_finest(table: Table, key: Key) -> bool:
+    """Whether suppress-then-round publishes ``key`` as the sum of the published finest cells under it."""
+    totals = [index for index, entry in enumerate(key) if entry == TOTAL]
+    return bool(totals) and all(table.dimensions[index].additive for index in totals)
+
+
+def pinned_by_rounding(
+    table: Table, published: dict[Key, int | None], policy: Policy, *, secondary: bool
+) -> dict[Key, tuple[float, float]]:
+    """The redacted keys the independent attacker pins inside [1, t − 1], with their ranges.
+
+    The true table is one the attacker must allow for, so only a cell whose true
+    value lies in [1, t − 1] can be pinned: the others are not solved for.
+    """
+    small = [key for key in suppressed(published) if 1 <= table.cell(key).value < policy.threshold]
+    ranges = rounding_attacker_ranges(table, published, policy, small, secondary=secondary, only_pinned=True)
+    return {key: bounds for key, bounds in ranges.items() if bounds[0] >= 1 and bounds[1] <= policy.threshold - 1}
