@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.optimize._highspy._core as highs
 from scipy import sparse
-from scipy.optimize import linprog
 
 from stats_app.disclosure.errors import DisclosureError
 from stats_app.disclosure.lattice import Lattice
@@ -35,6 +35,97 @@ from stats_app.disclosure.table import Policy, ValueKind
 #: Slack granted to floating-point solutions: true intervals are rational numbers of integer data,
 #: so a width short of the requirement by less than this (relative) is solver noise.
 RELATIVE_TOLERANCE = 1e-6
+
+OPTIMAL = highs.HighsModelStatus.kOptimal
+UNBOUNDED = highs.HighsModelStatus.kUnbounded
+
+
+@dataclass
+class Solution:
+    """What HiGHS found: its model status, and for an optimum the point and the duals (reduced costs are
+    ``cost − matrixᵀ · row_dual``)."""
+
+    status: object
+    x: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
+    message: str = ""
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == OPTIMAL
+
+
+def solve_program(
+    cost: np.ndarray,
+    matrix: sparse.csc_array | None,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    column_lower: np.ndarray,
+    column_upper: np.ndarray,
+    *,
+    presolve: bool = True,
+) -> Solution:
+    """``min cost · x`` subject to ``row_lower <= matrix · x <= row_upper`` and the column bounds (``±inf``
+    where unbounded), solved by HiGHS directly.
+
+    ``scipy.optimize.linprog(method="highs")`` runs the same solver with the same
+    dual simplex, but rebuilds and checks its inputs on every call and loops in
+    Python over every column to fill multipliers these programs never read: on a
+    whole-table program that is as long as the solve itself.
+    """
+    columns = len(cost)
+    if matrix is None:
+        matrix = sparse.csc_array((0, columns))
+    rows = matrix.shape[0]
+    program = highs.HighsLp()
+    program.num_col_ = columns
+    program.num_row_ = rows
+    program.a_matrix_.num_col_ = columns
+    program.a_matrix_.num_row_ = rows
+    program.a_matrix_.format_ = highs.MatrixFormat.kColwise
+    program.col_cost_ = np.asarray(cost, dtype=float)
+    program.col_lower_ = np.asarray(column_lower, dtype=float)
+    program.col_upper_ = np.asarray(column_upper, dtype=float)
+    program.row_lower_ = np.asarray(row_lower, dtype=float)
+    program.row_upper_ = np.asarray(row_upper, dtype=float)
+    program.a_matrix_.start_ = matrix.indptr
+    program.a_matrix_.index_ = matrix.indices
+    program.a_matrix_.value_ = matrix.data
+    solver = highs._Highs()
+    solver.setOptionValue("output_flag", False)
+    if not presolve:
+        solver.setOptionValue("presolve", "off")
+    solver.passModel(program)
+    solver.run()
+    status = solver.getModelStatus()
+    if status != OPTIMAL:
+        return Solution(status=status, message=solver.modelStatusToString(status))
+    solution = solver.getSolution()
+    return Solution(status=status, x=np.array(solution.col_value), row_dual=np.array(solution.row_dual))
+
+
+def stacked(
+    upper_rows: sparse.csr_array | None,
+    upper_right: np.ndarray | None,
+    equal_rows: sparse.csr_array | None,
+    equal_right: np.ndarray | None,
+    columns: int,
+) -> tuple[sparse.csc_array, np.ndarray, np.ndarray]:
+    """``A_ub · x <= b_ub`` and ``A_eq · x == b_eq`` as one column-wise matrix with its row bounds."""
+    blocks, lower, upper = [], [], []
+    if upper_rows is not None:
+        blocks.append(upper_rows)
+        lower.append(np.full(upper_rows.shape[0], -np.inf))
+        upper.append(np.asarray(upper_right, dtype=float))
+    if equal_rows is not None:
+        blocks.append(equal_rows)
+        lower.append(np.asarray(equal_right, dtype=float))
+        upper.append(np.asarray(equal_right, dtype=float))
+    if not blocks:
+        return sparse.csc_array((0, columns)), np.zeros(0), np.zeros(0)
+    matrix = sparse.csc_array(sparse.vstack(blocks, format="csc"))
+    matrix.sort_indices()
+    return matrix, np.concatenate(lower), np.concatenate(upper)
 
 
 def required_width(kind: ValueKind, value: int, policy: Policy) -> int:
@@ -110,6 +201,8 @@ class Group:
         size = len(cells)
         self.a_eq, self.b_eq = equalities.matrix(size)
         self.a_ub, self.b_ub = inequalities.matrix(size)
+        # The constraint matrix is the same for every program of the group: built once.
+        self._matrix, self._row_lower, self._row_upper = stacked(self.a_ub, self.b_ub, self.a_eq, self.b_eq, size)
         self.true_values = np.array([lattice.values[cell] for cell in cells], dtype=float)
         self.required = np.array([required[cell] for cell in cells], dtype=float)
         self.upward = np.array([upward[cell] if upward is not None else 0.0 for cell in cells], dtype=float)
@@ -130,7 +223,7 @@ class Group:
         if column not in solved:
             objective = np.zeros(len(self.cells))
             objective[column] = -1.0 if maximise else 1.0
-            point = self._solve(objective, self._bounds())
+            point = self._solve(objective, *self._bounds())
             if point is None:
                 self.seen_high[column] = math.inf
                 solved[column] = math.inf
@@ -175,16 +268,12 @@ class Group:
         high = self.seen_high - self.true_values >= self.upward - RELATIVE_TOLERANCE * np.maximum(1.0, self.upward)
         return wide & high
 
-    def _bounds(
-        self, low: np.ndarray | None = None, high: np.ndarray | None = None
-    ) -> list[tuple[float, float | None]]:
-        """Each variable's bounds: the lattice's floor and ceiling, narrowed by ``low`` and ``high`` if given."""
+    def _bounds(self, low: np.ndarray | None = None, high: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The variables' lower and upper bounds: the lattice's floors and ceilings, narrowed by ``low`` and
+        ``high`` if given."""
         floors = self.floors if low is None else np.maximum(self.floors, low)
         ceilings = self.ceilings if high is None else np.minimum(self.ceilings, high)
-        return [
-            (float(floor), None if math.isinf(ceiling) else float(ceiling))
-            for floor, ceiling in zip(floors, ceilings, strict=True)
-        ]
+        return floors, ceilings
 
     def _push_all(self) -> None:
         """Certify most cells with a few programs: move every uncertified cell up, then down, by its required
@@ -196,28 +285,21 @@ class Group:
             weights = np.where(pending, 1.0 / needed, 0.0)
             ceiling = np.where(pending, self.true_values + needed, np.inf)
             floor = np.where(pending, np.maximum(0.0, self.true_values - self.required), 0.0)
-            self._solve(-weights, self._bounds(high=ceiling))
-            self._solve(weights, self._bounds(low=floor))
+            self._solve(-weights, *self._bounds(high=ceiling))
+            self._solve(weights, *self._bounds(low=floor))
             still_pending = ~self._certified()
             if still_pending.sum() >= pending.sum():
                 return
             pending = still_pending
 
-    def _solve(self, objective: np.ndarray, bounds) -> np.ndarray | None:
-        """Optimise over the attacker's system (within ``bounds``); the optimum, or ``None`` when unbounded."""
-        result = linprog(
-            objective,
-            A_ub=self.a_ub,
-            b_ub=self.b_ub,
-            A_eq=self.a_eq,
-            b_eq=self.b_eq,
-            bounds=bounds,
-            method="highs",
-        )
+    def _solve(self, objective: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray | None:
+        """Optimise over the attacker's system (within ``low`` and ``high``); the optimum, or ``None`` when
+        unbounded."""
+        result = solve_program(objective, self._matrix, self._row_lower, self._row_upper, low, high)
         self.programs_solved += 1
-        if result.status == 3:
+        if result.status == UNBOUNDED:
             return None
-        if result.status != 0:
+        if not result.optimal:
             # The true values satisfy every constraint, so this means inconsistent published values.
             raise DisclosureError(f"The attacker's program could not be solved: {result.message}")
         np.minimum(self.seen_low, result.x, out=self.seen_low)
