@@ -263,8 +263,22 @@ def user_is_requester_of(user, case: DataRequest) -> bool:
     return user_can_view_request(user, case) and case.requester_id == user.pk
 
 
+def user_can_file_requests(user) -> bool:
+    """Requests are filed by requesters: a staff account (any agency or custodian role) never files one.
+
+    Staff who need data as a person sign up with a requester account of their own, so that no one
+    reviews, signs or checks their own request and the auditor stays read-only.
+    """
+    return user.is_authenticated and user.is_active and not user.is_agency_staff
+
+
 def user_can_edit_draft(user, case: DataRequest) -> bool:
-    return case.status == Status.DRAFT and case.requester_id == user.pk and user.has_perm(CHANGE, case)
+    return (
+        case.status == Status.DRAFT
+        and case.requester_id == user.pk
+        and user_can_file_requests(user)
+        and user.has_perm(CHANGE, case)
+    )
 
 
 def check_user_can_edit_draft(user, case: DataRequest) -> None:

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,6 +31,11 @@ logger = logging.getLogger(__name__)
 #: Where each step's "Back" link and "Save and continue" lead.
 _PREVIOUS = dict(zip(forms.STEP_KEYS[1:], forms.STEP_KEYS[:-1], strict=True))
 _NEXT = dict(zip(forms.STEP_KEYS[:-1], forms.STEP_KEYS[1:], strict=True))
+
+
+STAFF_CANNOT_FILE = gettext_lazy(
+    "Staff accounts cannot file requests. To ask for data yourself, sign up with a separate requester account."
+)
 
 
 def _step_url(case, step: str) -> str:
@@ -115,12 +121,20 @@ def _after_save(request, case, step: str, *, finishing: bool):
 
 @login_required
 def request_list(request):
-    return render(request, "requests_app/list.html", {"cases": selectors.my_requests(request.user)})
+    context = {
+        "cases": selectors.my_requests(request.user),
+        "may_file": permissions.user_can_file_requests(request.user),
+        "staff_cannot_file": STAFF_CANNOT_FILE,
+    }
+    return render(request, "requests_app/list.html", context)
 
 
 @login_required
 @require_POST
 def request_create(request):
+    if not permissions.user_can_file_requests(request.user):
+        messages.error(request, STAFF_CANNOT_FILE)
+        return redirect("requests_app:list")
     case = services.request_create_draft(requester=request.user)
     messages.success(request, _("Your draft is created. It is saved at every step."))
     return redirect("requests_app:profile", pk=case.pk)

@@ -43,7 +43,11 @@ STEP_FIELDS = {
 
 @transaction.atomic
 def request_create_draft(*, requester, language: str | None = None) -> DataRequest:
-    """Open a draft for ``requester``, prefilled from their account; they alone may see it."""
+    """Open a draft for ``requester``, prefilled from their account; they alone may see it.
+
+    Raises ``PermissionDenied`` for a staff account (``permissions.user_can_file_requests``).
+    """
+    permissions.check(permissions.user_can_file_requests(requester))
     case = DataRequest(
         requester=requester,
         language=language or requester.language,
