@@ -117,6 +117,12 @@ CRITERIA = [
 ]
 
 
+#: The criteria that may be found "not applicable", with a reason -> the requester categories for which they may
+#: (empty: every category they apply to). A research project that uses only statistics already published, or
+#: that an ethics board exempted, has no approval to show; the officer says which in the note.
+NOT_APPLICABLE = {"ethics_for_research": []}
+
+
 def load(apps) -> None:
     """Create or update the provisions and criteria above (idempotent)."""
     Provision = apps.get_model("requests_app", "LegalProvision")
@@ -137,5 +143,13 @@ def load(apps) -> None:
                 "requester_categories": categories,
                 "only_for_external_data": external,
                 "order": order,
+                **_not_applicable(Criterion, code),
             },
         )
+
+
+def _not_applicable(Criterion, code: str) -> dict:
+    """The "not applicable" rule of criterion ``code``, once the model has the fields (migration 0008 on)."""
+    if not any(field.name == "not_applicable_allowed" for field in Criterion._meta.get_fields()):
+        return {}
+    return {"not_applicable_allowed": code in NOT_APPLICABLE, "not_applicable_categories": NOT_APPLICABLE.get(code, [])}

@@ -358,6 +358,17 @@ class LegalCriterion(models.Model):
         default=False,
         help_text=_("Applies only when a requested dataset belongs to another custodian."),
     )
+    not_applicable_allowed = models.BooleanField(
+        _("may be found not applicable"),
+        default=False,
+        help_text=_("Whether an officer may record that it does not apply to a request, giving the reason."),
+    )
+    not_applicable_categories = models.JSONField(
+        _("not applicable for"),
+        default=list,
+        blank=True,
+        help_text=_("Codes of the requester categories for which it may be not applicable; empty means every one."),
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("in use"), default=True)
     history = HistoricalRecords(m2m_fields=[datasets])
@@ -375,6 +386,11 @@ class LegalCriterion(models.Model):
         from portal.i18n import pick
 
         return pick(self, "text")
+
+    def allows_not_applicable(self, requester_category: str) -> bool:
+        """Whether "not applicable" may be recorded on it for a requester of this category."""
+        categories = self.not_applicable_categories
+        return self.not_applicable_allowed and (not categories or requester_category in categories)
 
 
 class Assessment(models.TextChoices):

@@ -229,15 +229,20 @@ class ChecklistForm(PortalForm):
     Only the rows whose finding or note changed are saved (``changed_rows``).
     """
 
-    def __init__(self, *args, rows, **kwargs):
+    def __init__(self, *args, rows, requester_category: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = rows
         for row in rows:
             pk = row.criterion.pk
             current = row.assessment
+            choices = [
+                (value, label)
+                for value, label in Assessment.choices
+                if value != Assessment.NOT_APPLICABLE or row.criterion.allows_not_applicable(requester_category)
+            ]
             self.fields[f"outcome_{pk}"] = forms.ChoiceField(
                 label=_("Finding on “%(criterion)s”") % {"criterion": row.criterion.code},
-                choices=Assessment.choices,
+                choices=choices,
                 required=False,
                 widget=forms.RadioSelect,
                 initial=current.outcome if current else None,
@@ -261,6 +266,8 @@ class ChecklistForm(PortalForm):
             pk = row.criterion.pk
             if cleaned.get(f"note_{pk}") and not cleaned.get(f"outcome_{pk}") and f"outcome_{pk}" not in self.errors:
                 self.add_error(f"outcome_{pk}", _("Finding: choose met, not met or not applicable for this note."))
+            if cleaned.get(f"outcome_{pk}") == Assessment.NOT_APPLICABLE and not cleaned.get(f"note_{pk}"):
+                self.add_error(f"note_{pk}", _("Note: say why this criterion does not apply to this request."))
         return cleaned
 
     def changed_rows(self):
@@ -277,8 +284,9 @@ class ChecklistForm(PortalForm):
         return changed
 
     def add_row_error(self, criterion, error: ValidationError) -> None:
-        """A service's refusal of one row, shown on that row's finding."""
-        self.add_error(f"outcome_{criterion.pk}", error.messages)
+        """A service's refusal of one row, shown on that row's finding, or its note when the note is at fault."""
+        field = "note" if getattr(error, "error_dict", {}).keys() == {"note"} else "outcome"
+        self.add_error(f"{field}_{criterion.pk}", error.messages)
 
 
 class ConsultationOpenForm(PortalForm):

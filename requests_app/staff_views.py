@@ -313,7 +313,11 @@ def _review_context(request, case, forms: dict) -> dict:
     return {
         "checklist": checklist,
         "checklist_form": forms.get("checklist_form")
-        or (staff_forms.ChecklistForm(rows=checklist, prefix="checklist") if may_review else None),
+        or (
+            staff_forms.ChecklistForm(rows=checklist, requester_category=case.requester_category, prefix="checklist")
+            if may_review
+            else None
+        ),
         "consultations": selectors.case_consultations(case),
         "consultation_form": forms.get("consultation_form")
         or (
@@ -499,7 +503,9 @@ def checklist_save(request, case):
     """Save the changed rows of the checklist, each through ``criterion_assess``; all or none."""
     permissions.check(permissions.user_works_case(request.user, case))
     rows = selectors.checklist_rows(case, services.criteria_for(case))
-    form = staff_forms.ChecklistForm(request.POST, rows=rows, prefix="checklist")
+    form = staff_forms.ChecklistForm(
+        request.POST, rows=rows, requester_category=case.requester_category, prefix="checklist"
+    )
     if form.is_valid():
         changed = form.changed_rows()
         try:

@@ -66,10 +66,18 @@ def criterion_assess(*, case: DataRequest, actor, criterion, outcome: str, note:
         raise ValidationError({"outcome": _("Choose met, not met or not applicable.")})
     if criterion not in criteria_for(case):
         raise ValidationError({"criterion": _("This criterion does not apply to this request.")})
+    note = (note or "").strip()
+    if outcome == Assessment.NOT_APPLICABLE:
+        if not criterion.allows_not_applicable(case.requester_category):
+            raise ValidationError(
+                {"outcome": _("“Not applicable” is not allowed on this criterion for this requester: met or not met.")}
+            )
+        if not note:
+            raise ValidationError({"note": _("Note: say why this criterion does not apply to this request.")})
     assessment = CriterionAssessment.objects.filter(request=case, criterion=criterion).first()
     assessment = assessment or CriterionAssessment(request=case, criterion=criterion)
     assessment.outcome = outcome
-    assessment.note = (note or "").strip()
+    assessment.note = note
     assessment.assessed_by = actor
     assessment.assessed_at = now or timezone.now()
     save_with_history(assessment, actor=actor, reason="criterion.assessed")
@@ -134,9 +142,10 @@ def approval_obstacles(case: DataRequest, *, outcome: str) -> list[str]:
     """What keeps ``outcome`` from being decided now; empty when nothing does.
 
     An approval (whole or partial) needs every applicable mandatory criterion
-    met and every consultation answered; a whole approval also needs every
-    consulted owner's yes. A refusal or partial approval cites a provision
-    (checked by ``decision_propose``, which has the provisions).
+    met, or found not applicable where the criterion allows it, and every
+    consultation answered; a whole approval also needs every consulted owner's
+    yes. A refusal or partial approval cites a provision (checked by
+    ``decision_propose``, which has the provisions). Each obstacle names its criterion.
     """
 
     if outcome == DecisionOutcome.REFUSED:
@@ -144,8 +153,18 @@ def approval_obstacles(case: DataRequest, *, outcome: str) -> list[str]:
     problems = []
     findings = dict(case.assessments.values_list("criterion_id", "outcome"))
     for criterion in criteria_for(case):
-        if criterion.mandatory and findings.get(criterion.pk) != Assessment.MET:
+        finding = findings.get(criterion.pk)
+        if not criterion.mandatory or finding == Assessment.MET:
+            continue
+        if finding is None:
+            problems.append(_("Mandatory criterion not assessed yet: %(text)s") % {"text": criterion.text})
+        elif finding == Assessment.NOT_MET:
             problems.append(_("Mandatory criterion not met: %(text)s") % {"text": criterion.text})
+        elif not criterion.allows_not_applicable(case.requester_category):
+            problems.append(
+                _("Mandatory criterion found not applicable, which it does not allow: %(text)s")
+                % {"text": criterion.text}
+            )
     consultations = list(case.consultations.select_related("custodian"))
     for consultation in consultations:
         if not consultation.is_answered:

@@ -220,7 +220,7 @@ def test_approval_obstacles_are_listed_on_the_page(reviewed, officer):
     page = text(client_for(officer).get(case_url(reviewed)))
 
     obstacles = re.search(r'<div id="approval-obstacles">(.*?)</div>', page, re.S).group(1)
-    assert "Mandatory criterion not met" in obstacles
+    assert "Mandatory criterion not assessed yet" in obstacles  # nothing is assessed yet
 
 
 def test_proposing_approval_with_unmet_criteria_shows_the_obstacles(reviewed, officer):
@@ -228,7 +228,7 @@ def test_proposing_approval_with_unmet_criteria_shows_the_obstacles(reviewed, of
 
     assert response.status_code == 200
     error = re.search(r'<div class="field-error" id="id_decision-outcome-error">(.*?)</div>', text(response), re.S)
-    assert error and "Mandatory criterion not met" in error.group(1)
+    assert error and "Mandatory criterion not assessed yet" in error.group(1)
     reviewed.refresh_from_db()
     assert reviewed.status == Status.UNDER_REVIEW
     assert not Decision.objects.filter(request=reviewed).exists()
