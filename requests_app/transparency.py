@@ -50,13 +50,17 @@ distinct number of days), the same way on PostgreSQL and SQLite.
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Min, OuterRef, Q
 from django.db.models.functions import TruncDate, TruncMonth, TruncYear
 from django.utils import timezone
@@ -70,6 +74,7 @@ from requests_app.models import (
     Status,
     TableSpecification,
 )
+from stats_app import disclosure
 from stats_app.disclosure import TOTAL, CellStats, Key, Policy, Table, TableDimension
 from stats_app.disclosure.linked import EVENTS, PERSONS, LinkedRefusal, LinkedTable, audit_linked, protect_linked
 from stats_app.models import Dataset
@@ -478,88 +483,118 @@ class PublishedFigures:
     withdrawn: PublishedCount
 
 
-def _universes(figures: Sequence[Figures]) -> dict[str, _Shown]:
-    years = tuple(str(one.period.year) for one in figures)
-    asked = sorted({code for one in figures for code, _name, count in one.received_by_dataset if count})
+@dataclass(frozen=True)
+class _Counts:
+    """The numbers of one closed year that its protection depends on: no labels, no dates, no language."""
+
+    year: int
+    received: int
+    months: tuple[int, ...]
+    #: (engine code, requests), every category, "not stated" included.
+    categories: tuple[tuple[str, int], ...]
+    #: (dataset code, requests), the datasets asked for in the year, by code.
+    datasets: tuple[tuple[str, int], ...]
+    with_tables: int
+    decisions: int
+    outcomes: tuple[tuple[str, int], ...]
+    on_time: int
+    extensions: int
+    withdrawn: int
+
+
+def _counts_of(figures: Figures) -> _Counts:
+    if len(figures.received_by_month) != len(MONTHS):
+        raise PeriodNotClosed(figures.period.year)
+    categories = dict.fromkeys((*RequesterCategory.values, CATEGORY_NOT_STATED), 0)
+    for code, _label, count in figures.received_by_category:
+        categories[code or CATEGORY_NOT_STATED] = count
+    return _Counts(
+        year=figures.period.year,
+        received=figures.received,
+        months=tuple(count for _month, count in figures.received_by_month),
+        categories=tuple(categories.items()),
+        datasets=tuple(sorted((code, count) for code, _name, count in figures.received_by_dataset if count)),
+        with_tables=figures.received_with_tables,
+        decisions=figures.decisions,
+        outcomes=tuple((code, count) for code, _label, count in figures.decisions_by_outcome),
+        on_time=figures.answered_within_delay,
+        extensions=figures.extensions_used,
+        withdrawn=figures.withdrawn,
+    )
+
+
+def _nothing_shown() -> dict[str, _Shown]:
+    """The page's datasets before any year is shown; each year adds itself (and its datasets) to the universes."""
     return {
         "requests": _Shown(
             measure=PERSONS,  # requests are the units: one may fall under several datasets, never two months
             universe={
-                "year": years,
+                "year": (),
                 "month": MONTHS,
                 "category": (*RequesterCategory.values, CATEGORY_NOT_STATED),
-                "dataset": (*asked, NO_DATASET),
+                "dataset": (NO_DATASET,),
             },
         ),
         "decisions": _Shown(
-            measure=EVENTS, universe={"year": years, "outcome": tuple(DecisionOutcome.values), "timeliness": TIMELINESS}
+            measure=EVENTS, universe={"year": (), "outcome": tuple(DecisionOutcome.values), "timeliness": TIMELINESS}
         ),
-        "extensions": _Shown(measure=EVENTS, universe={"year": years}),
-        "withdrawals": _Shown(measure=EVENTS, universe={"year": years}),
+        "extensions": _Shown(measure=EVENTS, universe={"year": ()}),
+        "withdrawals": _Shown(measure=EVENTS, universe={"year": ()}),
     }
 
 
-def _publish_period(figures: Figures, shown: dict[str, _Shown], policy: Policy) -> PublishedFigures:
-    year = figures.period.year
-    if len(figures.received_by_month) != len(MONTHS):
-        raise PeriodNotClosed(year)
+def _protect_year(counts: _Counts, shown: dict[str, _Shown], policy: Policy) -> dict[str, _Release]:
+    """Every table of one year, each protected against all that ``shown`` holds (earlier years, and the tables
+    of this year before it), in a fixed order: the totals first, then the breakdowns that share them."""
+    year = counts.year
+    for one in shown.values():
+        one.universe["year"] = (*one.universe["year"], str(year))
+    requests = shown["requests"].universe
+    requests["dataset"] = tuple(sorted({*requests["dataset"], *(code for code, _count in counts.datasets)}))
     one_year = TableDimension("year", (str(year),))
 
-    def single(dataset: str, name: str, value: int) -> PublishedCount:
+    def table(dataset: str, name: str, dimension: TableDimension, values: Sequence[int], total: int) -> _Release:
         return _release(
-            shown[dataset], name=name, year=year, dimension=one_year, values=[value], total=value, policy=policy
-        ).total
-
-    def breakdown(dataset: str, name: str, code: str, rows: dict[str, int], total: int, additive=True) -> _Release:
-        return _release(
-            shown[dataset],
-            name=name,
-            year=year,
-            dimension=TableDimension(code, tuple(rows), additive=additive),
-            values=list(rows.values()),
-            total=total,
-            policy=policy,
+            shown[dataset], name=name, year=year, dimension=dimension, values=values, total=total, policy=policy
         )
 
-    # The requests received: the total first, so that every breakdown sharing it is protected against it.
-    received = single("requests", "received", figures.received)
-    months = breakdown(
-        "requests", "by-month", "month", {f"{m.month:02d}": n for m, n in figures.received_by_month}, figures.received
+    def single(dataset: str, name: str, value: int) -> _Release:
+        return table(dataset, name, one_year, [value], value)
+
+    def breakdown(dataset: str, name: str, code: str, rows: Sequence[tuple[str, int]], total: int, **options):
+        dimension = TableDimension(code, tuple(key for key, _count in rows), **options)
+        return table(dataset, name, dimension, [count for _key, count in rows], total)
+
+    releases = {"received": single("requests", "received", counts.received)}
+    releases["by-month"] = breakdown(
+        "requests", "by-month", "month", tuple(zip(MONTHS, counts.months, strict=True)), counts.received
     )
-    categories = dict.fromkeys((*RequesterCategory.values, CATEGORY_NOT_STATED), 0)
-    for code, _label, count in figures.received_by_category:
-        categories[code or CATEGORY_NOT_STATED] = count
-    by_category = breakdown("requests", "by-category", "category", categories, figures.received)
-    asked = {code: count for code, _name, count in sorted(figures.received_by_dataset) if count}
-    by_dataset = (
-        breakdown("requests", "by-dataset", "dataset", asked, figures.received_with_tables, additive=False)
-        if asked
+    releases["by-category"] = breakdown("requests", "by-category", "category", counts.categories, counts.received)
+    releases["by-dataset"] = (
+        breakdown("requests", "by-dataset", "dataset", counts.datasets, counts.with_tables, additive=False)
+        if counts.datasets
         else _Release(cells={}, total=_published(0), withheld=False)
     )
+    releases["decisions"] = single("decisions", "decisions", counts.decisions)
+    releases["by-outcome"] = breakdown("decisions", "by-outcome", "outcome", counts.outcomes, counts.decisions)
+    late = counts.decisions - counts.on_time
+    timeliness = (("on_time", counts.on_time), ("late", late))
+    releases["timeliness"] = breakdown("decisions", "timeliness", "timeliness", timeliness, counts.decisions)
+    releases["extensions"] = single("extensions", "extensions", counts.extensions)
+    releases["withdrawals"] = single("withdrawals", "withdrawals", counts.withdrawn)
+    return releases
 
-    decisions = single("decisions", "decisions", figures.decisions)
-    by_outcome = breakdown(
-        "decisions",
-        "by-outcome",
-        "outcome",
-        {code: count for code, _label, count in figures.decisions_by_outcome},
-        figures.decisions,
-    )
-    on_time = figures.answered_within_delay
-    timeliness = breakdown(
-        "decisions",
-        "timeliness",
-        "timeliness",
-        {"on_time": on_time, "late": figures.decisions - on_time},
-        figures.decisions,
-    )
-    extensions = single("extensions", "extensions", figures.extensions_used)
-    withdrawn = single("withdrawals", "withdrawals", figures.withdrawn)
 
+def _assemble(figures: Figures, releases: dict[str, _Release], policy: Policy) -> PublishedFigures:
+    """The year as the page shows it: the protected counts with their labels, and the statistics they allow."""
+    received, decisions = releases["received"].total, releases["decisions"].total
+    months, by_category = releases["by-month"], releases["by-category"]
+    by_dataset, by_outcome = releases["by-dataset"], releases["by-outcome"]
     enough = figures.decisions >= MINIMUM_CASES_FOR_STATISTICS
     # The share and the number of decisions give the on-time and late decisions: the share is shown only when
     # the engine publishes both.
-    share_safe = decisions.is_value and all(cell.is_value for cell in timeliness.cells.values())
+    share_safe = decisions.is_value and all(cell.is_value for cell in releases["timeliness"].cells.values())
+    on_time = figures.answered_within_delay
     share = math.floor(1000 * on_time / figures.decisions) / 10 if enough and share_safe else None
     return PublishedFigures(
         period=figures.period,
@@ -579,6 +614,7 @@ def _publish_period(figures: Figures, shown: dict[str, _Shown], policy: Policy) 
             total=received,
         ),
         by_dataset=_breakdown(
+            # A dataset nobody asked for in the year is not in the table: its zero is known, and shown.
             [
                 (code, name, by_dataset.cells.get(code, PublishedCount(0, Shown.VALUE)))
                 for code, name, _count in figures.received_by_dataset
@@ -594,8 +630,8 @@ def _publish_period(figures: Figures, shown: dict[str, _Shown], policy: Policy) 
         ),
         median_days_to_decision=Statistic(figures.median_days_to_decision if enough else None, figures.decisions),
         share_within_delay=Statistic(share, figures.decisions),
-        extensions_used=extensions,
-        withdrawn=withdrawn,
+        extensions_used=releases["extensions"].total,
+        withdrawn=releases["withdrawals"].total,
     )
 
 
@@ -612,16 +648,46 @@ def policy_for(threshold: int) -> Policy:
     return Policy(method="suppression", threshold=threshold)
 
 
+#: How long a year's protection is remembered. It is a pure function of the years' numbers and of the code
+#: (see ``_code_fingerprint``): remembering it never changes what is shown, only saves solving it again.
+MEMO_SECONDS = 30 * 24 * 3600
+
+
+@functools.cache
+def _code_fingerprint() -> bytes:
+    """The source of this module and of the disclosure engine: a change of either is a new memo."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__), *Path(disclosure.__file__).parent.glob("*.py"))):
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
 def publish_all(figures: Iterable[Figures], *, threshold: int) -> list[PublishedFigures]:
     """Apply the engine to closed periods, oldest first, each protected against everything before it.
 
-    The result for a period depends only on its figures and those of the periods before it, so showing a
-    period again, after later ones have closed, shows it exactly as before.
+    A period's result depends only on its numbers and those of the periods before it (the universes grow
+    year by year too), so showing a period again, after later ones have closed, shows it exactly as before.
+    What the engine decided is memoised in the cache under a digest of those numbers and of the code.
     """
     ordered = sorted(figures, key=lambda one: one.period.year)
-    shown = _universes(ordered)
     policy = policy_for(threshold)
-    return [_publish_period(one, shown, policy) for one in ordered]
+    counts = [_counts_of(one) for one in ordered]
+    digest = hashlib.sha256(_code_fingerprint() + repr(policy).encode())
+    keys = []
+    for one in counts:
+        digest.update(repr(one).encode())
+        keys.append(f"transparency:{digest.hexdigest()}")
+    # The latest year already solved: its state holds every table shown up to it.
+    shown, releases, start = _nothing_shown(), [], 0
+    for index in range(len(keys) - 1, -1, -1):
+        memo = cache.get(keys[index])
+        if memo is not None:
+            shown, releases, start = memo["shown"], memo["releases"], index + 1
+            break
+    for index in range(start, len(counts)):
+        releases = [*releases, _protect_year(counts[index], shown, policy)]
+        cache.set(keys[index], {"shown": shown, "releases": releases}, MEMO_SECONDS)
+    return [_assemble(one, release, policy) for one, release in zip(ordered, releases, strict=True)]
 
 
 def publish(figures: Figures, *, threshold: int) -> PublishedFigures:
