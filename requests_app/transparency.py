@@ -52,6 +52,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,9 +76,11 @@ from requests_app.models import (
     TableSpecification,
 )
 from stats_app import disclosure
-from stats_app.disclosure import TOTAL, CellStats, Key, Policy, Table, TableDimension
+from stats_app.disclosure import TOTAL, CellStats, DisclosureError, Key, Policy, Table, TableDimension
 from stats_app.disclosure.linked import EVENTS, PERSONS, LinkedRefusal, LinkedTable, audit_linked, protect_linked
 from stats_app.models import Dataset
+
+logger = logging.getLogger(__name__)
 
 #: A median or a share (percentage) is shown only when computed over at least this many decisions.
 MINIMUM_CASES_FOR_STATISTICS = 7
@@ -426,6 +429,10 @@ def _release(
         published: dict[Key, int | None] = dict(protected.published)
         withheld = not protected.report.audit_passed or bool(audit_linked(protected, policy, **options))
     except LinkedRefusal:
+        withheld = True
+    except DisclosureError:
+        # A table the engine cannot take as given is a fault of this module: hide it, and say so to staff.
+        logger.exception("Transparency table %s of %s could not be protected; it is withheld.", name, year)
         withheld = True
     if withheld:
         published = dict.fromkeys(table.keys())
