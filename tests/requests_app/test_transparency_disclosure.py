@@ -414,3 +414,18 @@ def test_a_hidden_count_and_a_median_under_seven_decisions_read_hidden_in_englis
     assert key_figures(french)["Nombre médian de jours entre la réception et la décision"] == "masqué"
     # 2024 had 9 decisions: its median is shown.
     assert key_figures(page(client, 2024))["Median days from receipt to decision"] == "12"
+
+
+def test_a_year_of_three_requests_after_a_year_of_seven_withholds_its_breakdowns_and_leaks_nothing(client, db):
+    agency, dataset = Agency(), factories.make_catalogue()
+    for month in (1, 1, 1, 1, 4, 4, 9):
+        agency.file(category=RequesterCategory.RESEARCHER, received=at(2024, month, 8), datasets=[dataset])
+    for category in (RequesterCategory.JOURNALIST, RequesterCategory.JOURNALIST, RequesterCategory.CITIZEN):
+        agency.file(category=category, received=at(2025, 2, 3), datasets=[dataset])
+
+    attacker = attacker_of(client)
+
+    assert key_figures(page(client, 2025))["Requests received"] == "hidden"
+    assert table_rows(page(client, 2025), "Requests received per month") is None  # withheld
+    assert {"2025 received", "2024 April 2024", "2024 September 2024"} <= set(attacker.truth)
+    assert attacker.narrowed_small_counts() == {}
