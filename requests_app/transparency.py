@@ -38,7 +38,9 @@ a small count and the cell hidden to protect it look the same. A breakdown that
 no pattern can protect is withheld. The share of decisions within the delay is
 a table too (on time, late), since with the number of decisions it gives both;
 a median or a share is shown only when computed over at least
-``MINIMUM_CASES_FOR_STATISTICS`` decisions.
+``MINIMUM_CASES_FOR_STATISTICS`` decisions. What the engine decides for a year
+is memoised in the cache under a digest of the numbers and of the code, which
+saves solving it again and never changes it.
 
 Every figure is one aggregate query (conditional ``COUNT``, ``TruncMonth``,
 ``GROUP BY``) for all the years at once: the rows of the cases never come into
