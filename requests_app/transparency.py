@@ -1,9 +1,11 @@
 """The public transparency figures (issue 5): what the agency received, and how and when it answered.
 
-Every figure is for one **calendar year** in the agency's time zone
-(America/Montreal); the current year runs to today. Calendar years never
-overlap, so no two pages can be subtracted from each other to reveal a month or
-a category that one of them hides (a rolling "last 12 months" would allow it).
+Every figure is for one **closed calendar year** in the agency's time zone
+(America/Montreal). A year is published only once it has ended: the figures of
+a running year grow from one day to the next, and two showings of it would
+differ by the requests of the days between (a count as small as one). A closed
+year's figures come from data that no longer changes, and the page derives
+what it shows from them alone, the same way every time (no state, no clock).
 
 Only **filed** requests count: a draft has not been received. Each figure is
 counted on the date of its own event:
@@ -25,34 +27,45 @@ counted on the date of its own event:
 - *extensions used*: requests whose delay was extended in the year (``extended_at``);
 - *withdrawn*: requests withdrawn by their requester in the year (``withdrawn_at``).
 
-Disclosure (DESIGN §4, applied to this page): a published count from 1 to
-threshold − 1 is shown as "< threshold", with the threshold outputs use by
-default (``Dataset.threshold``). Where a breakdown has a total that is
-published, more cells are hidden (``protect_breakdown``) so that the total does
-not let a reader work a small count out, nor even narrow it beyond what "< 5"
-says. A median or a share computed over fewer than threshold decisions is not
-published; nor is a share that, with the number of decisions beside it, would
-give a small number of late (or on-time) decisions.
+Disclosure (DESIGN §4, "Linked tables", applied to this page): the page's
+figures are tables drawn from the portal's own cases, and the reader holds every
+year the page has shown. Each figure and breakdown of a year is protected by the
+statistics engine (``stats_app.disclosure.linked.protect_linked``) jointly with
+every table the page shows for the earlier years and with the figures of the
+same year it shares a total with, then re-checked by the engine's attacker audit
+(``audit_linked``). A hidden count is shown as "hidden", whatever the reason:
+a small count and the cell hidden to protect it look the same. A breakdown that
+no pattern can protect is withheld. The share of decisions within the delay is
+a table too (on time, late), since with the number of decisions it gives both;
+a median or a share is shown only when computed over at least
+``MINIMUM_CASES_FOR_STATISTICS`` decisions. What the engine decides for a year
+is memoised in the cache under a digest of the numbers and of the code, which
+saves solving it again and never changes it.
 
 Every figure is one aggregate query (conditional ``COUNT``, ``TruncMonth``,
-``GROUP BY``): the rows of the cases never come into Python, so the page costs
-the same handful of queries at a hundred or a hundred thousand cases. The median
-is read from a histogram of day counts (one row per distinct number of days),
-the same way on PostgreSQL and SQLite.
+``GROUP BY``) for all the years at once: the rows of the cases never come into
+Python, so the page costs the same handful of queries at a hundred or a hundred
+thousand cases. The median is read from a histogram of day counts (one row per
+distinct number of days), the same way on PostgreSQL and SQLite.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import hashlib
+import logging
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q
-from django.db.models.functions import TruncDate, TruncMonth
+from django.core.cache import cache
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Min, OuterRef, Q
+from django.db.models.functions import TruncDate, TruncMonth, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -64,13 +77,29 @@ from requests_app.models import (
     Status,
     TableSpecification,
 )
+from stats_app import disclosure
+from stats_app.disclosure import TOTAL, CellStats, DisclosureError, Key, Policy, Table, TableDimension
+from stats_app.disclosure.linked import EVENTS, PERSONS, LinkedRefusal, LinkedTable, audit_linked, protect_linked
 from stats_app.models import Dataset
+
+logger = logging.getLogger(__name__)
+
+#: A median or a share (percentage) is shown only when computed over at least this many decisions.
+MINIMUM_CASES_FOR_STATISTICS = 7
 
 # --- The period -------------------------------------------------------------------------------
 
 
 def agency_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
+
+
+class PeriodNotClosed(Exception):
+    """The figures of a year are published only once the year has ended."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"The year {year} has not ended: its figures are not published yet.")
+        self.year = year
 
 
 @dataclass(frozen=True)
@@ -82,7 +111,7 @@ class Period:
     end: datetime
     #: The first day of each month shown: every month of a past year, up to the current month of this one.
     months: tuple[date, ...]
-    #: Whether the year is still running (its figures are up to today).
+    #: Whether the year is still running (its figures are up to today), or still to come: never published.
     is_current: bool
 
 
@@ -95,7 +124,7 @@ def period_for(year: int, *, now: datetime) -> Period:
         start=datetime(year, 1, 1, tzinfo=zone),
         end=datetime(year + 1, 1, 1, tzinfo=zone),
         months=tuple(date(year, month, 1) for month in range(1, last_month + 1)),
-        is_current=year == today.year,
+        is_current=year >= today.year,
     )
 
 
@@ -104,13 +133,20 @@ def filed_requests():
     return DataRequest.objects.exclude(status=Status.DRAFT)
 
 
+def current_year(*, now: datetime) -> int:
+    return timezone.localtime(now, agency_zone()).year
+
+
 def available_years(*, now: datetime) -> list[int]:
-    """The years a reader may choose, oldest first: from the first request received to the current year."""
+    """The closed years a reader may choose, oldest first: from the first request received to last year.
+
+    Last year is always there, even before any request, so that the page has a year to show.
+    """
     zone = agency_zone()
-    current = timezone.localtime(now, zone).year
+    last_closed = current_year(now=now) - 1
     first = filed_requests().aggregate(first=Min("received_at"))["first"]
-    first_year = min(timezone.localtime(first, zone).year, current) if first else current
-    return list(range(first_year, current + 1))
+    first_year = min(timezone.localtime(first, zone).year, last_closed) if first else last_closed
+    return list(range(first_year, last_closed + 1))
 
 
 #: The category of a filed request that has none (older requests, or one filed without the field).
@@ -130,7 +166,8 @@ class Figures:
     received_by_month: list[tuple[date, int]]
     #: (category code, label, requests); a filed request without a category is counted under "".
     received_by_category: list[tuple[str, str, int]]
-    #: (dataset code, name in the active language, requests asking for it).
+    #: (dataset code, name in the active language, requests asking for it): the datasets offered, and
+    #: any other asked for in the year.
     received_by_dataset: list[tuple[str, str, int]]
     decisions: int
     #: (outcome code, label, decisions signed off with that outcome).
@@ -140,6 +177,8 @@ class Figures:
     days_to_decision: dict[int, int]
     extensions_used: int
     withdrawn: int
+    #: Requests received that ask for at least one table (of any dataset): the margin of the datasets.
+    received_with_tables: int = 0
 
     @property
     def median_days_to_decision(self) -> float | None:
@@ -161,95 +200,140 @@ def median_of_histogram(histogram: dict[int, int]) -> float | None:
     return sum(found) / len(found)
 
 
-def _within(field: str, period: Period) -> Q:
-    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+def _within(field_name: str, start: datetime, end: datetime) -> Q:
+    return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
 
 
 def compute_figures(period: Period) -> Figures:
     """The period's figures in six queries (five aggregates and the datasets' names), whatever the number of cases."""
-    zone = agency_zone()
-    received_in = _within("received_at", period)
+    return compute_figures_of_periods([period])[0]
 
-    # 1. Counts over the requests: received (in all and per category), extended, withdrawn.
+
+def compute_figures_of_periods(periods: Sequence[Period]) -> list[Figures]:
+    """The figures of several periods, in the same six queries as one, in the order given."""
+    zone = agency_zone()
+    start, end = min(period.start for period in periods), max(period.end for period in periods)
+    years = {period.year for period in periods}
+
+    def year_of(moment: datetime) -> int:
+        return timezone.localtime(moment, zone).year
+
+    # 1. Counts over the requests, per period: received (in all, with a table, per category), extended, withdrawn.
     categories = [*RequesterCategory.choices, ("", NOT_STATED)]
+    has_table = Exists(TableSpecification.objects.filter(request=OuterRef("pk")))
+    counts = {}
+    for period in periods:
+        year = period.year
+        received_in = _within("received_at", period.start, period.end)
+        counts[f"received_{year}"] = Count("pk", filter=received_in)
+        counts[f"with_tables_{year}"] = Count("pk", filter=received_in & Q(has_table))
+        counts[f"extended_{year}"] = Count("pk", filter=_within("extended_at", period.start, period.end))
+        counts[f"withdrawn_{year}"] = Count("pk", filter=_within("withdrawn_at", period.start, period.end))
+        for code, _label in categories:
+            counts[f"category_{code or 'none'}_{year}"] = Count("pk", filter=received_in & Q(requester_category=code))
     totals = (
         filed_requests()
-        .filter(received_in | _within("extended_at", period) | _within("withdrawn_at", period))
-        .aggregate(
-            received=Count("pk", filter=received_in),
-            extended=Count("pk", filter=_within("extended_at", period)),
-            withdrawn=Count("pk", filter=_within("withdrawn_at", period)),
-            **{
-                f"category_{code or 'none'}": Count("pk", filter=received_in & Q(requester_category=code))
-                for code, _label in categories
-            },
+        .filter(
+            _within("received_at", start, end)
+            | _within("extended_at", start, end)
+            | _within("withdrawn_at", start, end)
         )
+        .aggregate(**counts)
     )
 
     # 2. Received per month, the month taken in Montréal.
-    per_month = dict(
-        filed_requests()
-        .filter(received_in)
+    per_month = {
+        timezone.localtime(month, zone).date(): requests
+        for month, requests in filed_requests()
+        .filter(_within("received_at", start, end))
         .annotate(month=TruncMonth("received_at", tzinfo=zone))
         .values("month")
         .annotate(requests=Count("pk"))
         .values_list("month", "requests")
-    )
-    per_month = {timezone.localtime(month, zone).date(): requests for month, requests in per_month.items()}
+    }
 
-    # 3. Per dataset: distinct requests, since one request may ask for several tables of a dataset;
-    #    then the datasets' names (those offered, and any other asked for in the year).
-    per_dataset = dict(
-        TableSpecification.objects.filter(_within("request__received_at", period))
+    # 3. Per dataset and year: distinct requests, since one request may ask for several tables of a dataset;
+    #    then the datasets' names (those offered, and any other asked for in one of the years).
+    per_dataset: dict[int, dict[int, int]] = {year: {} for year in years}
+    for year, dataset, requests in (
+        TableSpecification.objects.filter(_within("request__received_at", start, end))
         .exclude(request__status=Status.DRAFT)
-        .values("dataset")
+        .annotate(year=TruncYear("request__received_at", tzinfo=zone))
+        .values("year", "dataset")
         .annotate(requests=Count("request", distinct=True))
         .order_by()
-        .values_list("dataset", "requests")
-    )
+        .values_list("year", "dataset", "requests")
+    ):
+        if year_of(year) in per_dataset:
+            per_dataset[year_of(year)][dataset] = requests
+    asked = {dataset for counts_of_year in per_dataset.values() for dataset in counts_of_year}
     datasets = sorted(
-        (
-            (dataset.code, dataset.name, per_dataset.get(dataset.pk, 0))
-            for dataset in Dataset.objects.filter(Q(is_active=True) | Q(pk__in=list(per_dataset)))
-        ),
-        key=lambda row: row[1].casefold(),
+        Dataset.objects.filter(Q(is_active=True) | Q(pk__in=list(asked))), key=lambda dataset: dataset.name.casefold()
     )
 
-    # 4. Decisions signed off in the year: by outcome, and those on time.
-    signed = Decision.objects.filter(_within("signed_off_at", period))
-    decided = signed.aggregate(
-        total=Count("pk"),
-        on_time=Count("pk", filter=Q(signed_off_at__lte=F("request__due_at"))),
-        **{f"outcome_{code}": Count("pk", filter=Q(outcome=code)) for code in DecisionOutcome.values},
+    # 4. Decisions signed off, per year: by outcome, and those on time.
+    signed = Decision.objects.filter(_within("signed_off_at", start, end)).annotate(
+        year=TruncYear("signed_off_at", tzinfo=zone)
     )
+    decided: dict[int, dict[str, tuple[int, int]]] = {year: {} for year in years}
+    for year, outcome, total, on_time in (
+        signed.values("year", "outcome")
+        .annotate(total=Count("pk"), on_time=Count("pk", filter=Q(signed_off_at__lte=F("request__due_at"))))
+        .order_by()
+        .values_list("year", "outcome", "total", "on_time")
+    ):
+        if year_of(year) in decided:
+            decided[year_of(year)][outcome] = (total, on_time)
 
-    # 5. How many decisions took each number of calendar days (a few dozen rows, not one per case).
+    # 5. How many decisions took each number of calendar days (a few dozen rows per year, not one per case).
     elapsed = ExpressionWrapper(
         TruncDate("signed_off_at", tzinfo=zone) - TruncDate("request__received_at", tzinfo=zone),
         output_field=DurationField(),
     )
-    histogram: dict[int, int] = {}
-    for days, count in signed.annotate(days=elapsed).values("days").annotate(n=Count("pk")).values_list("days", "n"):
-        histogram[days.days] = histogram.get(days.days, 0) + count
+    histograms: dict[int, dict[int, int]] = {year: {} for year in years}
+    for year, days, count in (
+        signed.annotate(days=elapsed)
+        .values("year", "days")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("year", "days", "n")
+    ):
+        if year_of(year) in histograms:
+            histogram = histograms[year_of(year)]
+            histogram[days.days] = histogram.get(days.days, 0) + count
 
-    by_category = [(code, str(label), totals[f"category_{code}"]) for code, label in RequesterCategory.choices]
-    if totals["category_none"]:
-        by_category.append(("", str(NOT_STATED), totals["category_none"]))
-    return Figures(
-        period=period,
-        received=totals["received"],
-        received_by_month=[(month, per_month.get(month, 0)) for month in period.months],
-        received_by_category=by_category,
-        received_by_dataset=datasets,
-        decisions=decided["total"],
-        decisions_by_outcome=[
-            (code, str(label), decided[f"outcome_{code}"]) for code, label in DecisionOutcome.choices
-        ],
-        answered_within_delay=decided["on_time"],
-        days_to_decision=histogram,
-        extensions_used=totals["extended"],
-        withdrawn=totals["withdrawn"],
-    )
+    figures = []
+    for period in periods:
+        year = period.year
+        by_category = [
+            (code, str(label), totals[f"category_{code}_{year}"]) for code, label in RequesterCategory.choices
+        ]
+        if totals[f"category_none_{year}"]:
+            by_category.append(("", str(NOT_STATED), totals[f"category_none_{year}"]))
+        outcomes = decided[year]
+        figures.append(
+            Figures(
+                period=period,
+                received=totals[f"received_{year}"],
+                received_by_month=[(month, per_month.get(month, 0)) for month in period.months],
+                received_by_category=by_category,
+                received_by_dataset=[
+                    (dataset.code, dataset.name, per_dataset[year].get(dataset.pk, 0))
+                    for dataset in datasets
+                    if dataset.is_active or dataset.pk in per_dataset[year]
+                ],
+                decisions=sum(total for total, _on_time in outcomes.values()),
+                decisions_by_outcome=[
+                    (code, str(label), outcomes.get(code, (0, 0))[0]) for code, label in DecisionOutcome.choices
+                ],
+                answered_within_delay=sum(on_time for _total, on_time in outcomes.values()),
+                days_to_decision=histograms[year],
+                extensions_used=totals[f"extended_{year}"],
+                withdrawn=totals[f"withdrawn_{year}"],
+                received_with_tables=totals[f"with_tables_{year}"],
+            )
+        )
+    return figures
 
 
 # --- Disclosure control for this page -----------------------------------------------------------
@@ -262,9 +346,7 @@ def disclosure_threshold() -> int:
 
 class Shown(enum.StrEnum):
     VALUE = "value"
-    #: From 1 to threshold − 1: shown as "< threshold".
-    SMALL = "small"
-    #: Hidden so that a small count cannot be worked out from the total.
+    #: Hidden by the disclosure engine: a small count, or a count that would let a reader work one out.
     HIDDEN = "hidden"
 
 
@@ -280,73 +362,97 @@ class PublishedCount:
         return self.shown == Shown.VALUE
 
 
-def publish_count(value: int, *, threshold: int) -> PublishedCount:
-    """One count on its own: shown, or "< threshold" from 1 to threshold − 1. Zero is shown."""
-    if 1 <= value < threshold:
-        return PublishedCount(None, Shown.SMALL)
-    return PublishedCount(value, Shown.VALUE)
+HIDDEN = PublishedCount(None, Shown.HIDDEN)
 
 
-def protect_breakdown(values: Sequence[int], *, threshold: int) -> list[PublishedCount] | None:
-    """The cells of a breakdown whose total is published, or ``None`` when none can be shown safely.
+def _published(value: int | None) -> PublishedCount:
+    return HIDDEN if value is None else PublishedCount(value, Shown.VALUE)
 
-    A cell from 1 to threshold − 1 is *small* (shown "< threshold"). Then, as
-    long as a reader who knows the total, the published cells and these rules
-    (a small cell is 1 to threshold − 1, a hidden one at least threshold, zeros
-    are shown) could confine a small cell to a narrower range than 1 to
-    threshold − 1, one more cell is *hidden*: the smallest that is enough, else
-    the largest, and again. When even that cannot protect the small cells (or
-    the total is itself small and several cells are not empty), the breakdown is
-    withheld: ``None``.
 
-    The reader is assumed to know the sum of the cells exactly, which also
-    covers a breakdown whose cells add up to more than its total (datasets).
+#: The engine's code for a filed request without a requester category ("" in the database).
+CATEGORY_NOT_STATED = "not_stated"
+#: A category of the "dataset asked for" dimension that no table shows: the requests that ask for no table.
+#: With it, the datasets' margin is never mistaken for the requests received.
+NO_DATASET = "(none)"
+MONTHS = tuple(f"{month:02d}" for month in range(1, 13))
+TIMELINESS = ("on_time", "late")
+
+
+@dataclass
+class _Shown:
+    """One of the page's own datasets (its cases seen one way), and every table the page has shown of it.
+
+    The attacker holds all these tables: each new one is protected against them (``protect_linked``).
     """
-    small = [index for index, value in enumerate(values) if 1 <= value < threshold]
-    if not small:
-        return [PublishedCount(value, Shown.VALUE) for value in values]
-    if sum(values) < threshold:
-        # The total is shown as "< threshold" too; a second non-empty cell would bound the first.
-        if len(small) > 1:
-            return None
-        return [publish_count(value, threshold=threshold) for value in values]
-    hidden = set(small)
-    candidates = sorted((value, index) for index, value in enumerate(values) if value >= threshold)
-    while (shortfall := _shortfall(values, hidden, len(small), threshold)) is not None:
-        if not candidates:
-            return None
-        # A hidden cell of value v widens the range by v − threshold (and lifts the lower limit at once).
-        enough = [candidate for candidate in candidates if candidate[0] - threshold >= shortfall]
-        chosen = enough[0] if enough else candidates[-1]
-        candidates.remove(chosen)
-        hidden.add(chosen[1])
-    return [
-        PublishedCount(None, Shown.SMALL)
-        if index in small
-        else PublishedCount(None, Shown.HIDDEN)
-        if index in hidden
-        else PublishedCount(value, Shown.VALUE)
-        for index, value in enumerate(values)
-    ]
+
+    measure: str
+    universe: dict[str, tuple[str, ...]]
+    tables: list[LinkedTable] = field(default_factory=list)
 
 
-def _shortfall(values: Sequence[int], hidden: set[int], small: int, threshold: int) -> int | None:
-    """How much the highest value a reader can deduce for a small cell falls short of threshold − 1.
+@dataclass(frozen=True)
+class _Release:
+    """A table as published: per category code its count, its total, and whether it is withheld as a whole."""
 
-    ``None`` when a reader can confine no small cell to less than 1 … threshold − 1.
-    The hidden cells add up to what the published total leaves. One small cell
-    is at most that sum minus the other hidden cells at their least (1 for a
-    small cell, threshold for a larger one), and at least that sum minus the
-    others at their most (threshold − 1 for a small cell; no limit once a
-    larger cell is hidden).
+    cells: dict[str, PublishedCount]
+    total: PublishedCount
+    withheld: bool
+
+
+def _one_dimension_table(dimension: TableDimension, values: Sequence[int], total: int) -> Table:
+    cells = {
+        (code,): CellStats(value=value, contributors=value)
+        for code, value in zip(dimension.categories, values, strict=True)
+    }
+    cells[(TOTAL,)] = CellStats(value=total, contributors=total)
+    return Table(dimensions=(dimension,), kind="count", cells=cells)
+
+
+def _release(
+    shown: _Shown,
+    *,
+    name: str,
+    year: int,
+    dimension: TableDimension,
+    values: Sequence[int],
+    total: int,
+    policy: Policy,
+) -> _Release:
+    """Protect one table of ``year`` against everything ``shown`` already holds, and add it there.
+
+    A table the engine refuses (no pattern protects the linked populations) is withheld: every cell hidden,
+    which never tells a reader more than a published pattern would.
     """
-    total = sum(values[index] for index in hidden)
-    larger = len(hidden) - small
-    highest = total - (small - 1) - larger * threshold
-    lowest = 1 if larger else total - (small - 1) * (threshold - 1)
-    if highest >= threshold - 1 and lowest <= 1:
-        return None
-    return max(0, threshold - 1 - highest)
+    table = _one_dimension_table(dimension, values, total)
+    fixed = {} if dimension.code == "year" else {"year": frozenset({str(year)})}
+    options = {"measure": shown.measure, "universe": shown.universe, "linked": shown.tables, "fixed": fixed}
+    try:
+        protected, _linkage = protect_linked(table, policy, **options)
+        published: dict[Key, int | None] = dict(protected.published)
+        withheld = not protected.report.audit_passed or bool(audit_linked(protected, policy, **options))
+    except LinkedRefusal:
+        withheld = True
+    except DisclosureError:
+        # A table the engine cannot take as given is a fault of this module: hide it, and say so to staff.
+        logger.exception("Transparency table %s of %s could not be protected; it is withheld.", name, year)
+        withheld = True
+    if withheld:
+        published = dict.fromkeys(table.keys())
+    shown.tables.append(
+        LinkedTable(
+            reference=f"{name}-{year}",
+            label=f"{name} {year}",
+            measure=shown.measure,
+            dimensions=table.dimensions,
+            cells={key: (table.cell(key), published[key]) for key in table.keys()},  # noqa: SIM118
+            fixed=fixed,
+        )
+    )
+    return _Release(
+        cells={code: _published(published[(code,)]) for code in dimension.categories},
+        total=_published(published[(TOTAL,)]),
+        withheld=withheld,
+    )
 
 
 # --- What the page may show -------------------------------------------------------------------
@@ -362,7 +468,7 @@ class Breakdown:
 
 @dataclass(frozen=True)
 class Statistic:
-    """A median or a share: ``None`` when computed over fewer than threshold cases."""
+    """A median or a share: ``None`` when hidden (too few cases, or it would reveal a hidden count)."""
 
     value: float | None
     cases: int
@@ -386,44 +492,229 @@ class PublishedFigures:
     withdrawn: PublishedCount
 
 
-def _breakdown(rows: list[tuple[object, str, int]], *, total: int | None, threshold: int) -> Breakdown:
-    cells = protect_breakdown([count for _key, _label, count in rows], threshold=threshold)
-    published = (
-        None if cells is None else [(key, label, cell) for (key, label, _count), cell in zip(rows, cells, strict=True)]
+@dataclass(frozen=True)
+class _Counts:
+    """The numbers of one closed year that its protection depends on: no labels, no dates, no language."""
+
+    year: int
+    received: int
+    months: tuple[int, ...]
+    #: (engine code, requests), every category, "not stated" included.
+    categories: tuple[tuple[str, int], ...]
+    #: (dataset code, requests), the datasets asked for in the year, by code.
+    datasets: tuple[tuple[str, int], ...]
+    with_tables: int
+    decisions: int
+    outcomes: tuple[tuple[str, int], ...]
+    on_time: int
+    extensions: int
+    withdrawn: int
+
+
+def _counts_of(figures: Figures) -> _Counts:
+    if len(figures.received_by_month) != len(MONTHS):
+        raise PeriodNotClosed(figures.period.year)
+    categories = dict.fromkeys((*RequesterCategory.values, CATEGORY_NOT_STATED), 0)
+    for code, _label, count in figures.received_by_category:
+        categories[code or CATEGORY_NOT_STATED] = count
+    return _Counts(
+        year=figures.period.year,
+        received=figures.received,
+        months=tuple(count for _month, count in figures.received_by_month),
+        categories=tuple(categories.items()),
+        datasets=tuple(sorted((code, count) for code, _name, count in figures.received_by_dataset if count)),
+        with_tables=figures.received_with_tables,
+        decisions=figures.decisions,
+        outcomes=tuple((code, count) for code, _label, count in figures.decisions_by_outcome),
+        on_time=figures.answered_within_delay,
+        extensions=figures.extensions_used,
+        withdrawn=figures.withdrawn,
     )
-    return Breakdown(rows=published, total=None if total is None else publish_count(total, threshold=threshold))
+
+
+def _nothing_shown() -> dict[str, _Shown]:
+    """The page's datasets before any year is shown; each year adds itself (and its datasets) to the universes."""
+    return {
+        "requests": _Shown(
+            measure=PERSONS,  # requests are the units: one may fall under several datasets, never two months
+            universe={
+                "year": (),
+                "month": MONTHS,
+                "category": (*RequesterCategory.values, CATEGORY_NOT_STATED),
+                "dataset": (NO_DATASET,),
+            },
+        ),
+        "decisions": _Shown(
+            measure=EVENTS, universe={"year": (), "outcome": tuple(DecisionOutcome.values), "timeliness": TIMELINESS}
+        ),
+        "extensions": _Shown(measure=EVENTS, universe={"year": ()}),
+        "withdrawals": _Shown(measure=EVENTS, universe={"year": ()}),
+    }
+
+
+def _protect_year(counts: _Counts, shown: dict[str, _Shown], policy: Policy) -> dict[str, _Release]:
+    """Every table of one year, each protected against all that ``shown`` holds (earlier years, and the tables
+    of this year before it), in a fixed order: the totals first, then the breakdowns that share them."""
+    year = counts.year
+    for one in shown.values():
+        one.universe["year"] = (*one.universe["year"], str(year))
+    requests = shown["requests"].universe
+    requests["dataset"] = tuple(sorted({*requests["dataset"], *(code for code, _count in counts.datasets)}))
+    one_year = TableDimension("year", (str(year),))
+
+    def table(dataset: str, name: str, dimension: TableDimension, values: Sequence[int], total: int) -> _Release:
+        return _release(
+            shown[dataset], name=name, year=year, dimension=dimension, values=values, total=total, policy=policy
+        )
+
+    def single(dataset: str, name: str, value: int) -> _Release:
+        return table(dataset, name, one_year, [value], value)
+
+    def breakdown(dataset: str, name: str, code: str, rows: Sequence[tuple[str, int]], total: int, **options):
+        dimension = TableDimension(code, tuple(key for key, _count in rows), **options)
+        return table(dataset, name, dimension, [count for _key, count in rows], total)
+
+    releases = {"received": single("requests", "received", counts.received)}
+    releases["by-month"] = breakdown(
+        "requests", "by-month", "month", tuple(zip(MONTHS, counts.months, strict=True)), counts.received
+    )
+    releases["by-category"] = breakdown("requests", "by-category", "category", counts.categories, counts.received)
+    releases["by-dataset"] = (
+        breakdown("requests", "by-dataset", "dataset", counts.datasets, counts.with_tables, additive=False)
+        if counts.datasets
+        else _Release(cells={}, total=_published(0), withheld=False)
+    )
+    releases["decisions"] = single("decisions", "decisions", counts.decisions)
+    releases["by-outcome"] = breakdown("decisions", "by-outcome", "outcome", counts.outcomes, counts.decisions)
+    late = counts.decisions - counts.on_time
+    timeliness = (("on_time", counts.on_time), ("late", late))
+    releases["timeliness"] = breakdown("decisions", "timeliness", "timeliness", timeliness, counts.decisions)
+    releases["extensions"] = single("extensions", "extensions", counts.extensions)
+    releases["withdrawals"] = single("withdrawals", "withdrawals", counts.withdrawn)
+    return releases
+
+
+def _assemble(figures: Figures, releases: dict[str, _Release], policy: Policy) -> PublishedFigures:
+    """The year as the page shows it: the protected counts with their labels, and the statistics they allow."""
+    received, decisions = releases["received"].total, releases["decisions"].total
+    months, by_category = releases["by-month"], releases["by-category"]
+    by_dataset, by_outcome = releases["by-dataset"], releases["by-outcome"]
+    enough = figures.decisions >= MINIMUM_CASES_FOR_STATISTICS
+    # The share and the number of decisions give the on-time and late decisions: the share is shown only when
+    # the engine publishes both.
+    share_safe = decisions.is_value and all(cell.is_value for cell in releases["timeliness"].cells.values())
+    on_time = figures.answered_within_delay
+    share = math.floor(1000 * on_time / figures.decisions) / 10 if enough and share_safe else None
+    return PublishedFigures(
+        period=figures.period,
+        threshold=policy.threshold,
+        received=received,
+        by_month=_breakdown(
+            [(month, "", months.cells[f"{month.month:02d}"]) for month, _count in figures.received_by_month],
+            months,
+            total=received,
+        ),
+        by_category=_breakdown(
+            [
+                (code, label, by_category.cells[code or CATEGORY_NOT_STATED])
+                for code, label, _count in figures.received_by_category
+            ],
+            by_category,
+            total=received,
+        ),
+        by_dataset=_breakdown(
+            # A dataset nobody asked for in the year is not in the table: its zero is known, and shown.
+            [
+                (code, name, by_dataset.cells.get(code, PublishedCount(0, Shown.VALUE)))
+                for code, name, _count in figures.received_by_dataset
+            ],
+            by_dataset,
+            total=None,
+        ),
+        decisions=decisions,
+        by_outcome=_breakdown(
+            [(code, label, by_outcome.cells[code]) for code, label, _count in figures.decisions_by_outcome],
+            by_outcome,
+            total=decisions,
+        ),
+        median_days_to_decision=Statistic(figures.median_days_to_decision if enough else None, figures.decisions),
+        share_within_delay=Statistic(share, figures.decisions),
+        extensions_used=releases["extensions"].total,
+        withdrawn=releases["withdrawals"].total,
+    )
+
+
+def _breakdown(
+    rows: list[tuple[object, str, PublishedCount]], release: _Release, *, total: PublishedCount | None
+) -> Breakdown:
+    # The "not stated" row appears only when not a published zero, so its presence never says it is non-zero.
+    rows = [row for row in rows if row[0] != "" or row[2].value != 0]
+    return Breakdown(rows=None if release.withheld else rows, total=total)
+
+
+def policy_for(threshold: int) -> Policy:
+    """The disclosure policy of this page: cell suppression, with the threshold outputs use by default."""
+    return Policy(method="suppression", threshold=threshold)
+
+
+#: How long a year's protection is remembered. It is a pure function of the years' numbers and of the code
+#: (see ``_code_fingerprint``): remembering it never changes what is shown, only saves solving it again.
+MEMO_SECONDS = 30 * 24 * 3600
+
+
+@functools.cache
+def _code_fingerprint() -> bytes:
+    """The source of this module and of the disclosure engine: a change of either is a new memo."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__), *Path(disclosure.__file__).parent.glob("*.py"))):
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def publish_all(figures: Iterable[Figures], *, threshold: int) -> list[PublishedFigures]:
+    """Apply the engine to closed periods, oldest first, each protected against everything before it.
+
+    A period's result depends only on its numbers and those of the periods before it (the universes grow
+    year by year too), so showing a period again, after later ones have closed, shows it exactly as before.
+    What the engine decided is memoised in the cache under a digest of those numbers and of the code.
+    """
+    ordered = sorted(figures, key=lambda one: one.period.year)
+    policy = policy_for(threshold)
+    counts = [_counts_of(one) for one in ordered]
+    digest = hashlib.sha256(_code_fingerprint() + repr(policy).encode())
+    keys = []
+    for one in counts:
+        digest.update(repr(one).encode())
+        keys.append(f"transparency:{digest.hexdigest()}")
+    # The latest year already solved: its state holds every table shown up to it.
+    shown, releases, start = _nothing_shown(), [], 0
+    for index in range(len(keys) - 1, -1, -1):
+        memo = cache.get(keys[index])
+        if memo is not None:
+            shown, releases, start = memo["shown"], memo["releases"], index + 1
+            break
+    for index in range(start, len(counts)):
+        releases = [*releases, _protect_year(counts[index], shown, policy)]
+        cache.set(keys[index], {"shown": shown, "releases": releases}, MEMO_SECONDS)
+    return [_assemble(one, release, policy) for one, release in zip(ordered, releases, strict=True)]
 
 
 def publish(figures: Figures, *, threshold: int) -> PublishedFigures:
-    """Apply this page's disclosure rules to ``figures``: nothing else from them reaches a reader."""
-    decisions = figures.decisions
-    enough = decisions >= threshold
-    late = decisions - figures.answered_within_delay
-    # The share and the number of decisions are both published: together they give the number of late
-    # (and on-time) decisions, so the share is withheld whenever either would be a small count.
-    sides_publishable = all(publish_count(side, threshold=threshold).is_value for side in (late, decisions - late))
-    share = math.floor(1000 * figures.answered_within_delay / decisions) / 10 if enough and sides_publishable else None
-    return PublishedFigures(
-        period=figures.period,
-        threshold=threshold,
-        received=publish_count(figures.received, threshold=threshold),
-        by_month=_breakdown(
-            [(month, "", count) for month, count in figures.received_by_month],
-            total=figures.received,
-            threshold=threshold,
-        ),
-        by_category=_breakdown(figures.received_by_category, total=figures.received, threshold=threshold),
-        by_dataset=_breakdown(figures.received_by_dataset, total=None, threshold=threshold),
-        decisions=publish_count(decisions, threshold=threshold),
-        by_outcome=_breakdown(figures.decisions_by_outcome, total=decisions, threshold=threshold),
-        median_days_to_decision=Statistic(figures.median_days_to_decision if enough else None, decisions),
-        share_within_delay=Statistic(share, decisions),
-        extensions_used=publish_count(figures.extensions_used, threshold=threshold),
-        withdrawn=publish_count(figures.withdrawn, threshold=threshold),
-    )
+    """Apply this page's disclosure control to one closed period on its own (no earlier period shown)."""
+    return publish_all([figures], threshold=threshold)[0]
 
 
-def published_figures(*, year: int, now: datetime, threshold: int | None = None) -> PublishedFigures:
-    """What the transparency page shows for ``year``: the figures, under the page's disclosure rules."""
+def published_figures(
+    *, year: int, now: datetime, since: int | None = None, threshold: int | None = None
+) -> PublishedFigures:
+    """What the transparency page shows for the closed ``year``: protected against every earlier year it shows.
+
+    ``since``: the first year the page shows (``available_years``' first, looked up when not given).
+    Raises ``PeriodNotClosed`` for the current year or a later one.
+    """
+    if year >= current_year(now=now):
+        raise PeriodNotClosed(year)
     threshold = threshold or disclosure_threshold()
-    return publish(compute_figures(period_for(year, now=now)), threshold=threshold)
+    first = available_years(now=now)[0] if since is None else since
+    periods = [period_for(one, now=now) for one in range(min(first, year), year + 1)]
+    return publish_all(compute_figures_of_periods(periods), threshold=threshold)[-1]

@@ -1,8 +1,9 @@
-"""The public transparency page (issue 5): no sign-in, one period, charts with their tables.
+"""The public transparency page (issue 5): no sign-in, one closed year, charts with their tables.
 
-The figures come from ``requests_app.transparency`` already under the page's
-disclosure rules; this module only chooses the year, formats numbers and dates
-for the active language and draws the charts.
+The figures come from ``requests_app.transparency`` already protected by the
+disclosure engine; this module only chooses the year (a closed one: the current
+year answers 400), formats numbers and dates for the active language and draws
+the charts. It needs no JavaScript.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from requests_app.transparency import Breakdown, PublishedCount, PublishedFigure
 
 
 class PeriodForm(PortalForm):
-    """The year shown; empty means the current year."""
+    """The year shown, among the closed years; empty means the last closed year."""
 
     year = forms.IntegerField(
         label=gettext_lazy("Year"),
@@ -34,9 +35,10 @@ class PeriodForm(PortalForm):
         error_messages={"invalid": gettext_lazy("Enter a year as four digits, for example %(example)s.")},
     )
 
-    def __init__(self, *args, years: list[int], **kwargs):
+    def __init__(self, *args, years: list[int], current_year: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.years = years
+        self.current_year = current_year
         self.fields["year"].widget = forms.Select(choices=[(year, year) for year in reversed(years)])
         self.fields["year"].initial = years[-1]
         self.fields["year"].required_for_submission = False
@@ -48,6 +50,15 @@ class PeriodForm(PortalForm):
         year = self.cleaned_data["year"]
         if year is None:
             return self.years[-1]
+        if year == self.current_year:
+            raise forms.ValidationError(
+                _(
+                    "The figures for %(year)s are published once the year has ended."
+                    " Choose a year from %(first)s to %(last)s."
+                ),
+                code="open_period",
+                params={"year": year, "first": self.years[0], "last": self.years[-1]},
+            )
         if year not in self.years:
             raise forms.ValidationError(
                 _("Figures exist from %(first)s to %(last)s: choose a year in that range."),
@@ -74,20 +85,12 @@ class Cell:
 
 
 def _cell(count: PublishedCount, threshold: int) -> Cell:
-    if count.shown == Shown.SMALL:
-        return Cell(
-            text=_("< %(threshold)s") % {"threshold": _number(threshold)},
-            spoken=_("fewer than %(threshold)s") % {"threshold": _number(threshold)},
-            shown=Shown.SMALL,
-        )
     if count.shown == Shown.HIDDEN:
         return Cell(text=_("hidden"), shown=Shown.HIDDEN)
     return Cell(text=_number(count.value))
 
 
 def _bar(label: str, count: PublishedCount, cell: Cell, threshold: int) -> charts.Bar:
-    if count.shown == Shown.SMALL:
-        return charts.Bar(label=label, value=threshold, text=cell.text, hatched=True)
     if count.shown == Shown.HIDDEN:
         return charts.Bar(label=label, value=None, text=cell.text, hatched=True)
     return charts.Bar(label=label, value=count.value, text=cell.text)
@@ -156,9 +159,15 @@ def _section(
 
 def _statistic(statistic: Statistic, *, percent: bool = False) -> str:
     if statistic.value is None:
-        return _("not enough cases")
+        return _("hidden")
     text = _number(statistic.value, 0 if float(statistic.value).is_integer() else 1)
     return _("%(value)s%%") % {"value": text} if percent else text
+
+
+def _statistic_cell(statistic: Statistic, *, percent: bool = False) -> Cell:
+    return Cell(
+        text=_statistic(statistic, percent=percent), shown=Shown.HIDDEN if statistic.value is None else Shown.VALUE
+    )
 
 
 def page_context(figures: PublishedFigures) -> dict:
@@ -213,15 +222,12 @@ def page_context(figures: PublishedFigures) -> dict:
     return {
         "figures": figures,
         "threshold": _number(threshold),
-        "small_text": _("< %(threshold)s") % {"threshold": _number(threshold)},
+        "minimum_cases": _number(transparency.MINIMUM_CASES_FOR_STATISTICS),
         "key_figures": [
             (_("Requests received"), _cell(figures.received, threshold)),
             (_("Decisions signed"), _cell(figures.decisions, threshold)),
-            (_("Median days from receipt to decision"), Cell(_statistic(figures.median_days_to_decision))),
-            (
-                _("Decisions signed within the legal delay"),
-                Cell(_statistic(figures.share_within_delay, percent=True)),
-            ),
+            (_("Median days from receipt to decision"), _statistic_cell(figures.median_days_to_decision)),
+            (_("Decisions signed within the legal delay"), _statistic_cell(figures.share_within_delay, percent=True)),
             (_("Requests whose delay was extended"), _cell(figures.extensions_used, threshold)),
             (_("Requests withdrawn by the requester"), _cell(figures.withdrawn, threshold)),
         ],
@@ -232,11 +238,19 @@ def page_context(figures: PublishedFigures) -> dict:
 
 @require_safe
 def transparency_page(request: HttpRequest) -> HttpResponse:
-    """The public figures of one year (``?year=``, the current year by default); a bad year answers 400."""
+    """The public figures of one closed year (``?year=``, last year by default).
+
+    A bad year, or the current one (its figures are still changing), answers 400 with the reason.
+    """
     now = timezone.now()
-    form = PeriodForm(request.GET or None, years=transparency.available_years(now=now))
+    form = PeriodForm(
+        request.GET or None,
+        years=transparency.available_years(now=now),
+        current_year=transparency.current_year(now=now),
+    )
     if request.GET and not form.is_valid():
         return render(request, "transparency/page.html", {"form": form}, status=400)
     year = form.cleaned_data["year"] if request.GET else form.years[-1]
-    context = page_context(transparency.published_figures(year=year, now=now))
-    return render(request, "transparency/page.html", {"form": form, **context})
+    # The form admits closed years only, so ``PeriodNotClosed`` cannot arise here.
+    figures = transparency.published_figures(year=year, now=now, since=form.years[0])
+    return render(request, "transparency/page.html", {"form": form, **page_context(figures)})

@@ -1,8 +1,6 @@
 """The public transparency page (issue 5): its figures, its small counts, its charts and its languages."""
 
 import dataclasses
-import itertools
-import random
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
@@ -20,7 +18,7 @@ from portal import charts
 from portal.roles import Role
 from requests_app import services, transparency
 from requests_app.models import LegalProvision, RequesterCategory, Status
-from requests_app.transparency import Shown, protect_breakdown
+from requests_app.transparency import Shown
 from tests import factories
 
 MONTREAL = ZoneInfo("America/Montreal")
@@ -213,93 +211,64 @@ def test_median_of_histogram_takes_the_middle_value_or_the_mean_of_the_two_middl
 
 
 # --- Small counts ---------------------------------------------------------------------------------
+# The page's own rule ("< 5" for a small count, a second cell "hidden") is gone: the disclosure engine protects
+# the page (test_transparency_disclosure.py solves the attacker's programs). These tests pin what it shows.
 
 
-def test_published_figures_hide_small_counts_and_a_second_cell_and_withhold_what_cannot_be_protected(
-    year_of_cases,
-):
+def test_published_figures_hide_small_counts_and_what_would_reveal_them(year_of_cases):
     published = transparency.publish(figures_of(), threshold=5)
 
     months = [(cell.shown, cell.value) for _key, _label, cell in published.by_month.rows]
-    assert months[:3] == [(Shown.HIDDEN, None), (Shown.SMALL, None), (Shown.VALUE, 8)]
+    # February's 3 is hidden, and so is January: with the total, January would give February away.
+    assert months[:3] == [(Shown.HIDDEN, None), (Shown.HIDDEN, None), (Shown.VALUE, 8)]
+    assert months[3:] == [(Shown.VALUE, 0)] * 9
     categories = {key: (cell.shown, cell.value) for key, _label, cell in published.by_category.rows}
-    assert categories["journalist"] == (Shown.SMALL, None)
+    assert categories["journalist"] == (Shown.HIDDEN, None)
     assert categories["researcher"] == (Shown.HIDDEN, None)
     assert categories["public_body"] == (Shown.VALUE, 8)
     assert published.by_category.total.value == 18
-    # 5 approved, 2 partial, 1 refused: the total 8 would always tell too much.
-    assert published.by_outcome.rows is None
+    # 5 approved, 2 partial, 1 refused: the 5 is hidden too, else 8 − 5 would bound the others to [0, 3].
+    assert {key: cell.shown for key, _label, cell in published.by_outcome.rows} == dict.fromkeys(
+        ["approved", "partially_approved", "refused"], Shown.HIDDEN
+    )
     assert published.decisions.value == 8
     assert published.median_days_to_decision.value == 13.5
     # 87.5 % of 8 decisions would say that exactly one was late.
     assert published.share_within_delay.value is None
     assert transparency.publish(figures_of(), threshold=1).share_within_delay.value == 87.5
-    assert published.extensions_used.shown == Shown.SMALL
-    assert published.withdrawn.shown == Shown.SMALL
+    assert published.extensions_used.shown == Shown.HIDDEN
+    assert published.withdrawn.shown == Shown.HIDDEN
 
 
-def test_a_median_and_a_share_over_fewer_cases_than_the_threshold_are_not_published(year_of_cases):
-    published = transparency.publish(figures_of(), threshold=9)
+def test_a_median_and_a_share_over_fewer_than_seven_decisions_are_hidden(year_of_cases):
+    figures = figures_of()
+    assert transparency.MINIMUM_CASES_FOR_STATISTICS == 7
+    six = dataclasses.replace(
+        figures,
+        decisions=6,
+        answered_within_delay=6,
+        decisions_by_outcome=[("approved", "Approved", 6), ("partially_approved", "", 0), ("refused", "", 0)],
+        days_to_decision={2: 1, 5: 1, 10: 2, 17: 1, 19: 1},
+    )
 
-    assert published.decisions.shown == Shown.SMALL
+    published = transparency.publish(six, threshold=1)
+
+    assert published.decisions.value == 6
     assert published.median_days_to_decision.value is None
     assert published.share_within_delay.value is None
+    assert transparency.publish(figures, threshold=1).median_days_to_decision.value == 13.5
 
 
 def test_a_share_is_published_when_neither_late_nor_on_time_decisions_are_a_small_count(year_of_cases):
-    figures = dataclasses.replace(figures_of(), decisions=10, answered_within_delay=5)
+    figures = dataclasses.replace(
+        figures_of(),
+        decisions=10,
+        answered_within_delay=5,
+        decisions_by_outcome=[("approved", "Approved", 10), ("partially_approved", "", 0), ("refused", "", 0)],
+    )
 
     assert transparency.publish(figures, threshold=5).share_within_delay.value == 50.0
     assert transparency.publish(figures, threshold=6).share_within_delay.value is None
-
-
-def _reader_ranges(published, total: int, threshold: int) -> dict[int, set[int]]:
-    """Every value each "< threshold" cell can take for a reader who knows the total and the rules, by brute force."""
-    small = [i for i, cell in enumerate(published) if cell.shown == Shown.SMALL]
-    hidden = [i for i, cell in enumerate(published) if cell.shown == Shown.HIDDEN]
-    left = total - sum(cell.value for cell in published if cell.shown == Shown.VALUE)
-    ranges = {i: set() for i in small}
-    domains = [range(1, threshold)] * len(small) + [range(threshold, left + 1)] * len(hidden)
-    for values in itertools.product(*domains):
-        if sum(values) == left:
-            for i, value in zip(small, values, strict=False):
-                ranges[i].add(value)
-    return ranges
-
-
-def test_protect_breakdown_never_lets_a_total_narrow_a_small_count():
-    """On random breakdowns, a reader who knows the total learns nothing beyond "< threshold" (or sees nothing)."""
-    draw = random.Random(20260501)
-    threshold = 5
-    withheld = 0
-    for _ in range(400):
-        values = [draw.choice([0, 1, 2, 3, 4, 5, 6, 8, 12, 30]) for _ in range(draw.randint(1, 5))]
-        published = protect_breakdown(values, threshold=threshold)
-        if published is None:
-            withheld += 1
-            continue
-        for cell, value in zip(published, values, strict=True):
-            assert cell.value in (None, value)
-            assert (cell.shown == Shown.SMALL) == (1 <= value < threshold)
-        if sum(values) < threshold:
-            continue  # the total itself is shown "< 5": nothing to subtract from
-        for index, seen in _reader_ranges(published, sum(values), threshold).items():
-            assert seen == set(range(1, threshold)), (values, index, seen)
-    assert 0 < withheld < 400
-
-
-def test_protect_breakdown_hides_the_smallest_cell_that_is_enough():
-    cells = protect_breakdown([3, 40, 9, 7], threshold=5)
-
-    assert [cell.shown for cell in cells] == [Shown.SMALL, Shown.VALUE, Shown.VALUE, Shown.HIDDEN]
-
-
-def test_protect_breakdown_withholds_a_breakdown_whose_total_would_give_a_small_count_away():
-    # 1 and 5 make 6: whatever is hidden, "< 5" plus "at least 5" leaves only 1.
-    assert protect_breakdown([1, 5, 0], threshold=5) is None
-    # With a total below the threshold, a single non-empty cell is as vague as the total.
-    assert [cell.shown for cell in protect_breakdown([0, 3], threshold=5)] == [Shown.VALUE, Shown.SMALL]
-    assert protect_breakdown([1, 2], threshold=5) is None
 
 
 # --- The page -------------------------------------------------------------------------------------
@@ -328,26 +297,26 @@ def test_the_page_is_public_and_shows_the_year_in_english(client, year_of_cases)
     assert 'href="/static/css/transparency.css"' in html
     months = table_rows(html, "Requests received per month")
     assert months["January 2025"] == "hidden"
-    assert months["February 2025"] == "< 5"
+    assert months["February 2025"] == "hidden"
     assert months["March 2025"] == "8"
     assert months["Total received"] == "18"
-    assert "fewer than 5" in html
+    assert "&lt; 5" not in html, "a small count looks like any other hidden count"
     assert "13.5" in html
     assert "87.5%" not in html, "one late decision out of 8 would be a small count"
 
 
-def test_a_count_of_three_shows_as_less_than_five_and_the_total_cannot_reveal_it(client, year_of_cases):
+def test_a_count_of_three_is_hidden_and_the_total_cannot_reveal_it(client, year_of_cases):
     html = page(client, year=YEAR).content.decode()
 
     categories = table_rows(html, "Requests received by category of requester")
-    assert categories["Journalist"] == "< 5"
+    assert categories["Journalist"] == "hidden"
     assert "3" not in categories.values()
     total = int(categories.pop("Total received"))
     shown = sum(int(text) for text in categories.values() if text.isdigit())
     hidden = [text for text in categories.values() if not text.isdigit()]
-    assert sorted(hidden) == ["< 5", "hidden"]
-    # What the total leaves for "< 5" and "hidden" (at least 5) still lets "< 5" be anything from 1 to 4.
-    assert total - shown - 5 >= 4
+    assert hidden == ["hidden", "hidden"]
+    # The total leaves 10 for the two hidden cells: the 3 may be anything from 0 to 10, at least 5 wide.
+    assert total - shown >= 5
 
 
 def test_the_page_is_in_french_by_default_with_french_numbers_and_months(client, year_of_cases):
@@ -358,14 +327,21 @@ def test_the_page_is_in_french_by_default_with_french_numbers_and_months(client,
     assert '<html lang="fr">' in html
     assert "janvier 2025" in html
     assert "13,5" in html
+    months = table_rows(html, "Demandes reçues par mois")
+    assert months["février 2025"] == "masqué"
 
 
-def test_a_withheld_breakdown_says_so_and_keeps_its_total(client, year_of_cases):
+def test_a_withheld_breakdown_says_so_and_keeps_its_total(client, agency, services_data):
+    """Three requests in a year: their total is hidden, so no breakdown of it can be shown."""
+    for month in (2, 2, 5):
+        agency.file(category=RequesterCategory.CITIZEN, received=at(month, 3), datasets=[services_data])
+
     html = page(client, year=YEAR).content.decode()
 
-    outcomes = html.split('id="outcomes-title"')[1].split("</section>")[0]
-    assert "Too few requests to show this breakdown" in outcomes
-    assert "<table" not in outcomes and "<svg" not in outcomes
+    months = html.split('id="months-title"')[1].split("</section>")[0]
+    assert "Too few requests to show this breakdown" in months
+    assert "<table" not in months and "<svg" not in months
+    assert "Total received: <span" in unescape(months) and "hidden" in months
 
 
 @pytest.mark.parametrize(
@@ -389,11 +365,30 @@ def test_a_bad_year_gets_a_clear_message_not_a_server_error(client, agency, serv
     assert "<svg" not in html
 
 
-def test_without_a_year_the_page_shows_the_current_year(client, db):
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_current_year_answers_400_until_it_has_ended(client, agency, services_data, language):
+    """A running year grows day by day: two showings of it would differ by the requests of the days between."""
+    this_year = datetime.now(tz=MONTREAL).year
+    agency.file(category=RequesterCategory.CITIZEN, received=at(6, 2), datasets=[services_data])
+
+    response = page(client, language=language, year=this_year)
+
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "<svg" not in html
+    if language == "en":  # the French text comes with the catalogue (/tmp/transp-fr.json until merged)
+        assert f"The figures for {this_year} are published once the year has ended." in html
+        assert f"Choose a year from 2025 to {this_year - 1}." in html
+    with pytest.raises(transparency.PeriodNotClosed):
+        transparency.published_figures(year=this_year, now=datetime.now(tz=MONTREAL))
+
+
+def test_without_a_year_the_page_shows_the_last_closed_year(client, db):
+    # It showed the current year until the page published closed years only.
     response = page(client)
 
     assert response.status_code == 200
-    assert f"Requests received per month, {datetime.now(tz=MONTREAL).year}" in response.content.decode()
+    assert f"Requests received per month, {datetime.now(tz=MONTREAL).year - 1}" in response.content.decode()
 
 
 def test_the_page_costs_the_same_queries_with_more_cases(client, agency, services_data, django_assert_max_num_queries):
@@ -426,7 +421,7 @@ def _svgs(html: str) -> list[ET.Element]:
 def test_the_charts_are_well_formed_svg_named_and_described(client, year_of_cases):
     svgs = _svgs(page(client, year=YEAR).content.decode())
 
-    assert len(svgs) == 3  # months, categories, datasets; the outcomes are withheld
+    assert len(svgs) == 4  # months, categories, datasets, outcomes
     for svg in svgs:
         assert svg.get("role") == "img"
         ids = {element.get("id") for element in svg.iter() if element.get("id")}
@@ -442,7 +437,7 @@ def test_the_charts_are_well_formed_svg_named_and_described(client, year_of_case
         ]
     months = svgs[0]
     texts = [text.text for text in months.iter(f"{SVG}text")]
-    assert "< 5" in texts and "hidden" in texts and "8" in texts
+    assert "hidden" in texts and "8" in texts
     assert any("url(#" in (rect.get("fill") or "") for rect in months.iter(f"{SVG}rect"))
 
 
