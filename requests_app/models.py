@@ -15,21 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-
-class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    RECEIVED = "received", _("Received")
-    UNDER_REVIEW = "under_review", _("Under review")
-    AWAITING_REQUESTER = "awaiting_requester", _("Awaiting the requester")
-    DECISION_PROPOSED = "decision_proposed", _("Decision proposed")
-    APPROVED = "approved", _("Approved")
-    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
-    REFUSED = "refused", _("Refused")
-    PRODUCING = "producing", _("Producing the tables")
-    OUTPUT_CHECKING = "output_checking", _("Checking the outputs")
-    RELEASED = "released", _("Released")
-    CLOSED = "closed", _("Closed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+from requests_app.states import Status
 
 
 class RequesterCategory(models.TextChoices):

@@ -46,7 +46,7 @@ from kombu.exceptions import KombuError
 
 from portal.models import User
 from portal.roles import Role
-from requests_app import permissions
+from requests_app import clock, permissions
 from requests_app.models import (
     Clarification,
     Consultation,
@@ -54,8 +54,8 @@ from requests_app.models import (
     Decision,
     Notification,
     NotificationStatus,
-    Status,
 )
+from requests_app.states import CLOCK_PAUSED_STATES, CLOCK_RUNNING_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -251,22 +251,18 @@ def notices_for(user: User) -> tuple[list[Notice], list[Notice]]:
 # --- Recording, inside the event's transaction -------------------------------------------
 
 
-def _local_date(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
 def _facts(case: DataRequest, about) -> dict:
     """What the message needs, frozen at the event: primitives only, never health data or personal details.
 
     Dates are ISO strings under keys ending in ``_on`` (templates receive them as dates).
     """
-    facts = {"reference": case.reference, "due_on": _local_date(case.due_at).isoformat() if case.due_at else None}
+    facts = {"reference": case.reference, "due_on": clock.local_date(case.due_at).isoformat() if case.due_at else None}
     if isinstance(about, Consultation):
         facts.update(consultation_id=about.pk, answer_due_on=about.due_on.isoformat())
     elif isinstance(about, Decision):
         facts["decision_id"] = about.pk
     elif isinstance(about, Clarification):
-        facts["asked_on"] = _local_date(about.asked_at).isoformat()
+        facts["asked_on"] = clock.local_date(about.asked_at).isoformat()
     return facts
 
 
@@ -506,17 +502,13 @@ def deadline_scan(*, now: datetime | None = None) -> list[Notification]:
     """Remind the officer before the due date, alert the leads to an overdue case, remind a requester
     whose clarification has waited ``CLARIFICATION_REMINDER_DAYS``. Safe to run again: each reminder's
     key names its case, its kind and the due date (or question) it is about."""
-    from requests_app import clock  # the clock imports the workflow, which imports this module
-
     now = now or timezone.now()
     today = clock.local_date(now)
     horizon = now + timedelta(days=max(settings.DUE_REMINDER_DAYS, default=0) + 1)
-    running = DataRequest.objects.filter(status__in=clock.UNDECIDED_STATES, due_at__lt=horizon).exclude(
-        status=Status.AWAITING_REQUESTER
-    )
+    running = DataRequest.objects.filter(status__in=CLOCK_RUNNING_STATES, due_at__lt=horizon)
     waiting = Clarification.objects.filter(
         answered_at__isnull=True,
-        request__status=Status.AWAITING_REQUESTER,
+        request__status__in=CLOCK_PAUSED_STATES,
         asked_at__lte=now - timedelta(days=settings.CLARIFICATION_REMINDER_DAYS - 1),
     ).select_related("request")
     created = []

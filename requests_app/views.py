@@ -131,9 +131,6 @@ def _may_answer(user, case) -> bool:
     return case.status in answer.sources and answer.may_fire(user, case)
 
 
-#: States in which the requester no longer writes to the agency about the request.
-
-
 def _may_write(user, case) -> bool:
     return permissions.user_is_requester_of(user, case) and permissions.user_can_write_message(user, case)
 

@@ -22,14 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from requests_app import notifications, permissions, workflow
-from requests_app.models import DataRequest, Status
+from requests_app.models import DataRequest
 from requests_app.services.history import save_with_history
+from requests_app.states import APPROVED_STATES, JOB_CLAIMABLE_STATES, JobState, Status
 from stats_app import ledger, outputs, pipeline
 from stats_app.catalogue import validate_specification
-from stats_app.models import JobStage, JobState, OutputDownload, TableJob
+from stats_app.models import JobStage, OutputDownload, TableJob
 
 #: A sign-off with one of these outcomes starts production.
-PRODUCING_OUTCOMES = frozenset({Status.APPROVED, Status.PARTIALLY_APPROVED})
+PRODUCING_OUTCOMES = APPROVED_STATES
 
 
 def _queue(job: TableJob) -> None:
@@ -73,7 +74,7 @@ def job_start(*, job_id: int, run: int, now: datetime | None = None) -> TableJob
     now = now or timezone.now()
     with transaction.atomic():
         job = TableJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.run != run or job.state not in (JobState.QUEUED, JobState.RUNNING):
+        if job is None or job.run != run or job.state not in JOB_CLAIMABLE_STATES:
             return None
         # RUNNING here means a worker died mid-job and the message came back: run it again, from scratch.
         job.state = JobState.RUNNING
@@ -121,7 +122,7 @@ def job_fail(*, job_id: int, run: int, error: str, now: datetime | None = None) 
     now = now or timezone.now()
     with transaction.atomic():
         job = TableJob.objects.select_for_update().filter(pk=job_id, run=run).first()
-        if job is None or job.state not in (JobState.QUEUED, JobState.RUNNING):
+        if job is None or job.state not in JOB_CLAIMABLE_STATES:
             return None
         job.state = JobState.FAILED
         job.stage = ""

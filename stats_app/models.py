@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal.i18n import BilingualNameMixin
+from requests_app.states import JOB_WITH_FILES_STATES, JobState
 
 code_validator = RegexValidator(
     r"^[a-z][a-z0-9_]*$", _("Use lower-case letters, digits and underscores, starting with a letter.")
@@ -203,15 +204,6 @@ class Measure(BilingualNameMixin, models.Model):
         return f"{self.dataset.code}.{self.code}"
 
 
-class JobState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    READY_FOR_CHECKING = "ready_for_checking", _("Ready for checking")
-    FAILED = "failed", _("Failed")
-    RETURNED = "returned", _("Returned by the output checker")
-    RELEASED = "released", _("Released")
-
-
 class JobStage(models.TextChoices):
     COMPUTING = "computing", _("Computing the table in the warehouse")
     PROTECTING = "protecting", _("Applying disclosure control")
@@ -299,7 +291,7 @@ class TableJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state in (JobState.READY_FOR_CHECKING, JobState.RELEASED)
+        return self.state in JOB_WITH_FILES_STATES
 
 
 class OutputDownload(models.Model):

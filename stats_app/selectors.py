@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Value, When
 
+from requests_app.states import JOB_CHECKER_QUEUE_STATES, JobState
 from stats_app import outputs
 from stats_app.disclosure import TOTAL
 from stats_app.jobs import output_folder
-from stats_app.models import Category, Dimension, JobState, TableJob
+from stats_app.models import Category, Dimension, TableJob
 
 #: Rows of a table shown on the checker's page; the files hold them all.
 PREVIEW_ROWS = 500
@@ -28,7 +29,7 @@ def checker_queue():
         When(state=JobState.READY_FOR_CHECKING, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
     return (
-        TableJob.objects.filter(state__in=(JobState.READY_FOR_CHECKING, JobState.RELEASED, JobState.RETURNED))
+        TableJob.objects.filter(state__in=JOB_CHECKER_QUEUE_STATES)
         .select_related("request", "table__dataset", "table__measure", "checked_by")
         .order_by(waiting_first, "finished_at", "pk")
     )

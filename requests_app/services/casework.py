@@ -12,9 +12,9 @@ from requests_app.models import (
     Clarification,
     DataRequest,
     Message,
-    Status,
 )
 from requests_app.services.history import save_with_history
+from requests_app.states import Status
 from stats_app.catalogue import validate_specification
 
 # --- Assignment, clarifications and the delay ---------------------------------

@@ -20,9 +20,9 @@ from requests_app.models import (
     Decision,
     DecisionOutcome,
     LegalCriterion,
-    Status,
 )
 from requests_app.services.history import save_with_history
+from requests_app.states import REVIEW_STATES
 from stats_app import jobs
 
 # --- Review against the Act -------------------------------------------------------
@@ -60,7 +60,7 @@ def criterion_assess(*, case: DataRequest, actor, criterion, outcome: str, note:
 
     permissions.check_user_can_view_request(actor, case)
     permissions.check(permissions.user_works_case(actor, case))
-    if case.status not in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
+    if case.status not in REVIEW_STATES:
         raise ValidationError(_("The checklist can be changed only while the request is under review."))
     if outcome not in Assessment.values:
         raise ValidationError({"outcome": _("Choose met, not met or not applicable.")})
