@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from requests_app.production.models import OutputDownload, TableJob  # noqa: F401 (registers production's models)
 from requests_app.states import Status
 
 

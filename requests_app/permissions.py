@@ -14,6 +14,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from portal.roles import Role
 from requests_app.models import Consultation, DataRequest
+from requests_app.production.models import TableJob
 from requests_app.states import (
     JOB_RERUNNABLE_STATES,
     JOB_WITH_FILES_STATES,
@@ -29,7 +30,7 @@ SIGN_OFF = "requests_app.sign_off_datarequest"
 VIEW = "requests_app.view_datarequest"
 CHANGE = "requests_app.change_datarequest"
 DELETE = "requests_app.delete_datarequest"
-CHECK_OUTPUTS = "stats_app.check_tablejob"
+CHECK_OUTPUTS = "requests_app.check_tablejob"
 
 #: What a requester holds on their own case.
 REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datarequest")
@@ -144,8 +145,6 @@ def check_user_can_check_job(user, job) -> None:
 
 def jobs_to_check_visible_to(user):
     """The table jobs ``user`` may open as an output checker: all of them for the role, none otherwise."""
-    from stats_app.models import TableJob
-
     if not user_is_output_checker(user):
         return TableJob.objects.none()
     return TableJob.objects.all()

@@ -30,9 +30,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import clock, permissions, selectors, services, staff_forms
 from requests_app.models import DecisionOutcome, RequesterCategory
+from requests_app.production import selectors as production_selectors
 from requests_app.states import REVIEW_STATES, Status
 from requests_app.workflow import TRANSITIONS, TransitionError
-from stats_app import selectors as stats_selectors
 
 PAGE_SIZE = 25
 #: What a spreadsheet would read as the start of a formula (OWASP's CSV injection list).
@@ -310,7 +310,7 @@ def _review_context(request, case, forms: dict) -> dict:
     may_sign = pending is not None and _action_allowed(user, case, f"sign_off_{pending.outcome}")
     may_return = pending is not None and _action_allowed(user, case, "return_decision")
     specifications = selectors.specification_rows(case)
-    jobs = stats_selectors.case_jobs(case)
+    jobs = production_selectors.case_jobs(case)
     return {
         "checklist": checklist,
         "checklist_form": forms.get("checklist_form")

@@ -84,8 +84,8 @@ def reference_data(transactional_db):
         "0003_roles",
         "0004_roles_assignment_clock",
         "0005_roles_review",
-        "0006_roles_outputs",
         "0009_roles_access_log",
+        "0010_roles_production",
     ):
         importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)

@@ -113,7 +113,7 @@ def specification_adjust(*, case: DataRequest, actor, specification, dimensions,
     """The officer adjusts a table (e.g. coarser categories), with the reason kept.
 
     During the review; or after approval, when the table's output failed or the
-    output checker returned it (then the job is run again, ``stats_app.jobs.job_rerun``).
+    output checker returned it (then the job is run again, ``production.jobs.job_rerun``).
     """
     reason = (reason or "").strip()
     if not reason:

@@ -21,9 +21,9 @@ from requests_app.models import (
     DecisionOutcome,
     LegalCriterion,
 )
+from requests_app.production import jobs
 from requests_app.services.history import save_with_history
 from requests_app.states import REVIEW_STATES
-from stats_app import jobs
 
 # --- Review against the Act -------------------------------------------------------
 
@@ -233,7 +233,7 @@ def _pending_decision(case: DataRequest, *, seen: Decision | None) -> Decision:
 def decision_sign_off(*, case: DataRequest, actor, decision: Decision | None = None, now=None) -> DataRequest:
     """The lead signs off a decision someone else proposed; the case takes the decision's outcome.
 
-    An approval, even partial, starts producing its tables (``stats_app.jobs.production_start``).
+    An approval, even partial, starts producing its tables (``production.jobs.production_start``).
 
     ``decision`` is the proposal the lead read: if it was replaced meanwhile, nothing is signed.
     """

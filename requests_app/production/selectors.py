@@ -1,15 +1,16 @@
-"""Reads of the statistics side: table jobs for the pages, the preview of a produced table."""
+"""Reads of production: table jobs for the pages, the preview of a produced table."""
 
 import csv
 from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Value, When
 
+from requests_app.production.jobs import output_folder
+from requests_app.production.models import TableJob
 from requests_app.states import JOB_CHECKER_QUEUE_STATES, JobState
 from stats_app import outputs
 from stats_app.disclosure import TOTAL
-from stats_app.jobs import output_folder
-from stats_app.models import Category, Dimension, TableJob
+from stats_app.models import Category, Dimension
 
 #: Rows of a table shown on the checker's page; the files hold them all.
 PREVIEW_ROWS = 500

@@ -23,11 +23,12 @@ from django.utils.translation import gettext as _
 
 from requests_app import notifications, permissions, workflow
 from requests_app.models import DataRequest
+from requests_app.production.models import OutputDownload, TableJob
 from requests_app.services.history import save_with_history
 from requests_app.states import APPROVED_STATES, JOB_CLAIMABLE_STATES, JobState, Status
 from stats_app import ledger, outputs, pipeline
 from stats_app.catalogue import validate_specification
-from stats_app.models import JobStage, OutputDownload, TableJob
+from stats_app.models import JobStage
 
 #: A sign-off with one of these outcomes starts production.
 PRODUCING_OUTCOMES = APPROVED_STATES
@@ -35,7 +36,7 @@ PRODUCING_OUTCOMES = APPROVED_STATES
 
 def _queue(job: TableJob) -> None:
     """Send the job to a worker once the transaction that queued it has committed."""
-    from stats_app.tasks import run_table_job
+    from requests_app.production.tasks import run_table_job
 
     run_table_job.delay_on_commit(job_id=job.pk, run=job.run)
 

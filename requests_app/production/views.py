@@ -19,12 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import permissions
+from requests_app.production import jobs, selectors
+from requests_app.production.forms import OutputReturnForm
+from requests_app.production.models import TableJob
 from requests_app.states import JobState
 from requests_app.workflow import TransitionError
-from stats_app import jobs, outputs, selectors
-from stats_app.forms import OutputReturnForm
+from stats_app import outputs
 from stats_app.ledger import ReleaseRefused
-from stats_app.models import TableJob
 
 logger = logging.getLogger(__name__)
 
