@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-from requests_app.production.models import OutputDownload, TableJob  # noqa: F401 (registers production's models)
+from portal.i18n import pick
 from requests_app.states import Status
 
 
@@ -313,8 +313,6 @@ class LegalProvision(models.Model):
 
     @property
     def summary(self) -> str:
-        from portal.i18n import pick
-
         return pick(self, "summary")
 
 
@@ -359,8 +357,6 @@ class LegalCriterion(models.Model):
 
     @property
     def text(self) -> str:
-        from portal.i18n import pick
-
         return pick(self, "text")
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -321,6 +322,8 @@ def record(
 #: Publishing never makes a request wait on a broker that is down: one connection attempt, a short
 #: timeout, no publish retries (kombu's defaults retry for seconds, per message). The sweep is the retry.
 PUBLISH_CONNECTION_OPTIONS = {"connect_timeout": 2, "transport_options": {"max_retries": 0}}
+#: ``requests_app.tasks.send_notification``, queued by name.
+SEND_NOTIFICATION = "requests_app.tasks.send_notification"
 
 
 def _queue_after_commit(notification_ids: list[int]) -> None:
@@ -331,13 +334,13 @@ def _queue_after_commit(notification_ids: list[int]) -> None:
 def queue_deliveries(notification_ids: list[int]) -> int:
     """Hand rows to a worker; returns how many were queued. A broker that is down is logged, never raised
     into the request that committed the event: the rows stay pending and ``sweep`` queues them again."""
-    from requests_app.tasks import send_notification  # the tasks module imports this one
-
     queued = 0
     try:
-        with send_notification.app.connection_for_write(**PUBLISH_CONNECTION_OPTIONS) as connection:
+        with current_app.connection_for_write(**PUBLISH_CONNECTION_OPTIONS) as connection:
             for pk in notification_ids:
-                send_notification.apply_async(kwargs={"notification_id": pk}, retry=False, connection=connection)
+                # By name: the tasks module imports this one.
+                task = current_app.signature(SEND_NOTIFICATION, kwargs={"notification_id": pk})
+                task.apply_async(retry=False, connection=connection)
                 queued += 1
     except (KombuError, OSError) as error:
         logger.warning("Notifications %s not queued (%s); the sweep will send them.", notification_ids[queued:], error)

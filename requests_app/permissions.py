@@ -14,7 +14,6 @@ from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from portal.roles import Role
 from requests_app.models import Consultation, DataRequest
-from requests_app.production.models import TableJob
 from requests_app.states import (
     JOB_RERUNNABLE_STATES,
     JOB_WITH_FILES_STATES,
@@ -141,20 +140,6 @@ def user_can_check_job(user, job) -> bool:
 
 def check_user_can_check_job(user, job) -> None:
     check(user_can_check_job(user, job))
-
-
-def jobs_to_check_visible_to(user):
-    """The table jobs ``user`` may open as an output checker: all of them for the role, none otherwise."""
-    if not user_is_output_checker(user):
-        return TableJob.objects.none()
-    return TableJob.objects.all()
-
-
-def get_job_for_checker(user, pk):
-    job = jobs_to_check_visible_to(user).filter(pk=pk).select_related("request", "table").first()
-    if job is None:
-        raise Http404
-    return job
 
 
 def user_can_adjust_table(user, case: DataRequest, specification) -> bool:

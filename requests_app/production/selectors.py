@@ -4,7 +4,9 @@ import csv
 from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
 
+from requests_app import permissions
 from requests_app.production.jobs import output_folder
 from requests_app.production.models import TableJob
 from requests_app.states import JOB_CHECKER_QUEUE_STATES, JobState
@@ -22,6 +24,20 @@ def case_jobs(case) -> list[TableJob]:
             "request", "table__dataset", "table__measure", "checked_by"
         )
     )
+
+
+def jobs_to_check_visible_to(user):
+    """The table jobs ``user`` may open as an output checker: all of them for the role, none otherwise."""
+    if not permissions.user_is_output_checker(user):
+        return TableJob.objects.none()
+    return TableJob.objects.all()
+
+
+def get_job_for_checker(user, pk):
+    job = jobs_to_check_visible_to(user).filter(pk=pk).select_related("request", "table").first()
+    if job is None:
+        raise Http404
+    return job
 
 
 def checker_queue():

@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from requests_app import clock, permissions, workflow
+from requests_app.history import save_with_history
 from requests_app.models import (
     Clarification,
     DataRequest,
     Message,
 )
-from requests_app.services.history import save_with_history
 from requests_app.states import Status
 from stats_app.catalogue import validate_specification
 

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from requests_app import clock, notifications, permissions, selectors, workflow
+from requests_app.history import save_with_history
 from requests_app.models import (
     Assessment,
     Consultation,
@@ -22,7 +23,6 @@ from requests_app.models import (
     LegalCriterion,
 )
 from requests_app.production import jobs
-from requests_app.services.history import save_with_history
 from requests_app.states import REVIEW_STATES
 
 # --- Review against the Act -------------------------------------------------------
