@@ -96,11 +96,13 @@ bench: $(STAMP)
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
+# lint-imports: the import-linter contracts of pyproject.toml (which app may import which, no circle).
 # audit_requirements: pip-audit of requirements.txt and requirements-dev.txt; fails on a known vulnerability, warns when the advisory
 # service cannot be reached (nothing audited).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	DEBUG=1 $(PY) manage.py audit_requirements --requirements requirements.txt
 	DEBUG=1 $(PY) manage.py audit_requirements --requirements requirements-dev.txt

@@ -41,8 +41,8 @@ AUDITED_VIEWS = {
     # Data custodians: a consultation on their data.
     "consultations:detail": Audited("requests_app.consultation"),
     # Outputs: the checker's page and every file downloaded.
-    "outputs:detail": Audited("stats_app.tablejob"),
-    "outputs:download": Audited("stats_app.tablejob", event=EventType.ACCESS_DOWNLOAD),
+    "outputs:detail": Audited("requests_app.tablejob"),
+    "outputs:download": Audited("requests_app.tablejob", event=EventType.ACCESS_DOWNLOAD),
     # The admin's pages of a case and of its documents.
     "admin:requests_app_datarequest_change": Audited("requests_app.datarequest", "object_id"),
     "admin:requests_app_datarequest_history": Audited("requests_app.datarequest", "object_id"),

@@ -12,4 +12,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Production's tasks live in a package of requests_app, which autodiscovery would not look into by itself.
 app.autodiscover_tasks()
+app.autodiscover_tasks(["requests_app.production"])

@@ -19,6 +19,6 @@ urlpatterns = [
     path("requests/", include("requests_app.urls")),
     path("consultations/", include(("requests_app.custodian_urls", "consultations"))),
     path("workspace/", include("requests_app.staff_urls", namespace="workspace")),
-    path("outputs/", include("stats_app.urls", namespace="outputs")),
+    path("outputs/", include("requests_app.production.urls", namespace="outputs")),
     path("transparency/", transparency_views.transparency_page, name="transparency"),
 ]

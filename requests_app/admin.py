@@ -29,6 +29,7 @@ from requests_app.models import (
     Notification,
     TableSpecification,
 )
+from requests_app.production import admin as production_admin  # noqa: F401 (registers its pages)
 from requests_app.services import STEP_FIELDS
 
 SPECIFICATION_FIELDS = ("dataset", "measure", "dimensions", "filters", "created_at", "updated_at")

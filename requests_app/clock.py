@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from requests_app.models import Clarification, DataRequest, Status
-from requests_app.workflow import OPEN_STATES as UNDECIDED_STATES
+from requests_app.models import Clarification, DataRequest
+from requests_app.states import CLOCK_RUNNING_STATES
 
 
 def local_date(moment: datetime) -> date:
@@ -92,7 +92,7 @@ def explain(case: DataRequest, clarifications=None) -> ClockExplanation:
 def is_overdue(case: DataRequest, *, now: datetime | None = None) -> bool:
     """Past its due date with no decision and the clock running: a deemed refusal (Access Act s. 52)."""
     now = now or timezone.now()
-    return case.status in UNDECIDED_STATES and case.status != Status.AWAITING_REQUESTER and now > case.due_at
+    return case.status in CLOCK_RUNNING_STATES and now > case.due_at
 
 
 def extension_refusal(case: DataRequest, *, days: int, now: datetime) -> str | None:

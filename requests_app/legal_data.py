@@ -149,7 +149,7 @@ def load(apps) -> None:
 
 
 def _not_applicable(Criterion, code: str) -> dict:
-    """The "not applicable" rule of criterion ``code``, once the model has the fields (migration 0008 on)."""
+    """The "not applicable" rule of criterion ``code``, once the model has the fields (migration 0009 on)."""
     if not any(field.name == "not_applicable_allowed" for field in Criterion._meta.get_fields()):
         return {}
     return {"not_applicable_allowed": code in NOT_APPLICABLE, "not_applicable_categories": NOT_APPLICABLE.get(code, [])}

@@ -15,21 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-
-class Status(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    RECEIVED = "received", _("Received")
-    UNDER_REVIEW = "under_review", _("Under review")
-    AWAITING_REQUESTER = "awaiting_requester", _("Awaiting the requester")
-    DECISION_PROPOSED = "decision_proposed", _("Decision proposed")
-    APPROVED = "approved", _("Approved")
-    PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
-    REFUSED = "refused", _("Refused")
-    PRODUCING = "producing", _("Producing the tables")
-    OUTPUT_CHECKING = "output_checking", _("Checking the outputs")
-    RELEASED = "released", _("Released")
-    CLOSED = "closed", _("Closed")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+from portal.i18n import pick
+from requests_app.states import Status
 
 
 class RequesterCategory(models.TextChoices):
@@ -326,8 +313,6 @@ class LegalProvision(models.Model):
 
     @property
     def summary(self) -> str:
-        from portal.i18n import pick
-
         return pick(self, "summary")
 
 
@@ -383,8 +368,6 @@ class LegalCriterion(models.Model):
 
     @property
     def text(self) -> str:
-        from portal.i18n import pick
-
         return pick(self, "text")
 
     def allows_not_applicable(self, requester_category: str) -> bool:

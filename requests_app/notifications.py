@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parseaddr
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -46,7 +47,7 @@ from kombu.exceptions import KombuError
 
 from portal.models import User
 from portal.roles import Role
-from requests_app import permissions
+from requests_app import clock, permissions
 from requests_app.models import (
     Clarification,
     Consultation,
@@ -54,8 +55,8 @@ from requests_app.models import (
     Decision,
     Notification,
     NotificationStatus,
-    Status,
 )
+from requests_app.states import CLOCK_PAUSED_STATES, CLOCK_RUNNING_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -251,22 +252,18 @@ def notices_for(user: User) -> tuple[list[Notice], list[Notice]]:
 # --- Recording, inside the event's transaction -------------------------------------------
 
 
-def _local_date(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
 def _facts(case: DataRequest, about) -> dict:
     """What the message needs, frozen at the event: primitives only, never health data or personal details.
 
     Dates are ISO strings under keys ending in ``_on`` (templates receive them as dates).
     """
-    facts = {"reference": case.reference, "due_on": _local_date(case.due_at).isoformat() if case.due_at else None}
+    facts = {"reference": case.reference, "due_on": clock.local_date(case.due_at).isoformat() if case.due_at else None}
     if isinstance(about, Consultation):
         facts.update(consultation_id=about.pk, answer_due_on=about.due_on.isoformat())
     elif isinstance(about, Decision):
         facts["decision_id"] = about.pk
     elif isinstance(about, Clarification):
-        facts["asked_on"] = _local_date(about.asked_at).isoformat()
+        facts["asked_on"] = clock.local_date(about.asked_at).isoformat()
     return facts
 
 
@@ -325,6 +322,8 @@ def record(
 #: Publishing never makes a request wait on a broker that is down: one connection attempt, a short
 #: timeout, no publish retries (kombu's defaults retry for seconds, per message). The sweep is the retry.
 PUBLISH_CONNECTION_OPTIONS = {"connect_timeout": 2, "transport_options": {"max_retries": 0}}
+#: ``requests_app.tasks.send_notification``, queued by name.
+SEND_NOTIFICATION = "requests_app.tasks.send_notification"
 
 
 def _queue_after_commit(notification_ids: list[int]) -> None:
@@ -335,13 +334,13 @@ def _queue_after_commit(notification_ids: list[int]) -> None:
 def queue_deliveries(notification_ids: list[int]) -> int:
     """Hand rows to a worker; returns how many were queued. A broker that is down is logged, never raised
     into the request that committed the event: the rows stay pending and ``sweep`` queues them again."""
-    from requests_app.tasks import send_notification  # the tasks module imports this one
-
     queued = 0
     try:
-        with send_notification.app.connection_for_write(**PUBLISH_CONNECTION_OPTIONS) as connection:
+        with current_app.connection_for_write(**PUBLISH_CONNECTION_OPTIONS) as connection:
             for pk in notification_ids:
-                send_notification.apply_async(kwargs={"notification_id": pk}, retry=False, connection=connection)
+                # By name: the tasks module imports this one.
+                task = current_app.signature(SEND_NOTIFICATION, kwargs={"notification_id": pk})
+                task.apply_async(retry=False, connection=connection)
                 queued += 1
     except (KombuError, OSError) as error:
         logger.warning("Notifications %s not queued (%s); the sweep will send them.", notification_ids[queued:], error)
@@ -506,17 +505,13 @@ def deadline_scan(*, now: datetime | None = None) -> list[Notification]:
     """Remind the officer before the due date, alert the leads to an overdue case, remind a requester
     whose clarification has waited ``CLARIFICATION_REMINDER_DAYS``. Safe to run again: each reminder's
     key names its case, its kind and the due date (or question) it is about."""
-    from requests_app import clock  # the clock imports the workflow, which imports this module
-
     now = now or timezone.now()
     today = clock.local_date(now)
     horizon = now + timedelta(days=max(settings.DUE_REMINDER_DAYS, default=0) + 1)
-    running = DataRequest.objects.filter(status__in=clock.UNDECIDED_STATES, due_at__lt=horizon).exclude(
-        status=Status.AWAITING_REQUESTER
-    )
+    running = DataRequest.objects.filter(status__in=CLOCK_RUNNING_STATES, due_at__lt=horizon)
     waiting = Clarification.objects.filter(
         answered_at__isnull=True,
-        request__status=Status.AWAITING_REQUESTER,
+        request__status__in=CLOCK_PAUSED_STATES,
         asked_at__lte=now - timedelta(days=settings.CLARIFICATION_REMINDER_DAYS - 1),
     ).select_related("request")
     created = []

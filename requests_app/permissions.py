@@ -13,14 +13,23 @@ from django.http import Http404
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from portal.roles import Role
-from requests_app.models import DataRequest, Status
+from requests_app.models import Consultation, DataRequest
+from requests_app.states import (
+    JOB_RERUNNABLE_STATES,
+    JOB_WITH_FILES_STATES,
+    MESSAGE_CLOSED_STATES,
+    OPEN_STATES,
+    REVIEW_STATES,
+    JobState,
+    Status,
+)
 
 ASSIGN = "requests_app.assign_datarequest"
 SIGN_OFF = "requests_app.sign_off_datarequest"
 VIEW = "requests_app.view_datarequest"
 CHANGE = "requests_app.change_datarequest"
 DELETE = "requests_app.delete_datarequest"
-CHECK_OUTPUTS = "stats_app.check_tablejob"
+CHECK_OUTPUTS = "requests_app.check_tablejob"
 
 #: What a requester holds on their own case.
 REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datarequest")
@@ -122,8 +131,6 @@ def _people_behind_table(job) -> set[int]:
 
 def user_can_check_job(user, job) -> bool:
     """Four eyes on outputs: a checker who neither specified, adjusted nor worked the table."""
-    from stats_app.models import JobState
-
     return (
         job.state == JobState.READY_FOR_CHECKING
         and user_is_output_checker(user)
@@ -135,42 +142,18 @@ def check_user_can_check_job(user, job) -> None:
     check(user_can_check_job(user, job))
 
 
-def jobs_to_check_visible_to(user):
-    """The table jobs ``user`` may open as an output checker: all of them for the role, none otherwise."""
-    from stats_app.models import TableJob
-
-    if not user_is_output_checker(user):
-        return TableJob.objects.none()
-    return TableJob.objects.all()
-
-
-def get_job_for_checker(user, pk):
-    job = jobs_to_check_visible_to(user).filter(pk=pk).select_related("request", "table").first()
-    if job is None:
-        raise Http404
-    return job
-
-
-#: While the checklist and the tables may be changed freely: the review.
-REVIEW_STATES = frozenset({Status.UNDER_REVIEW, Status.AWAITING_REQUESTER})
-
-
 def user_can_adjust_table(user, case: DataRequest, specification) -> bool:
     """The officer adjusts a table during the review, or later when its output failed or was returned."""
-    from stats_app.models import JobState
-
     if not user_works_case(user, case):
         return False
     if case.status in REVIEW_STATES:
         return True
-    return specification.jobs.filter(state__in=(JobState.RETURNED, JobState.FAILED)).exists()
+    return specification.jobs.filter(state__in=JOB_RERUNNABLE_STATES).exists()
 
 
 def user_can_rerun_job(user, job) -> bool:
     """The officer on the case (or a lead) runs a failed job again, or a returned one after adjusting it."""
-    from stats_app.models import JobState
-
-    return job.state in (JobState.FAILED, JobState.RETURNED) and user_works_case(user, job.request)
+    return job.state in JOB_RERUNNABLE_STATES and user_works_case(user, job.request)
 
 
 def check_user_can_rerun_job(user, job) -> None:
@@ -179,11 +162,9 @@ def check_user_can_rerun_job(user, job) -> None:
 
 def user_can_download_output(user, job) -> bool:
     """The requester, once released; staff who may read the case, or the checker, once the files exist."""
-    from stats_app.models import JobState
-
     if job.state == JobState.RELEASED and user_is_requester_of(user, job.request):
         return True
-    if job.state not in (JobState.READY_FOR_CHECKING, JobState.RELEASED) or job.request.requester_id == user.pk:
+    if job.state not in JOB_WITH_FILES_STATES or job.request.requester_id == user.pk:
         return False
     return user_is_output_checker(user) or user_can_view_request(user, job.request)
 
@@ -235,8 +216,6 @@ def user_can_answer_consultation(user, consultation) -> bool:
 
 def consultations_visible_to(user):
     """The consultations ``user`` may read: their organisation's (object permissions), or all for reading roles."""
-    from requests_app.models import Consultation
-
     return get_objects_for_user(
         user, "requests_app.view_consultation", klass=Consultation, accept_global_perms=True, with_superuser=True
     )
@@ -291,18 +270,12 @@ def user_can_delete_draft(user, case: DataRequest) -> bool:
 
 
 def user_can_withdraw(user, case: DataRequest) -> bool:
-    from requests_app.workflow import OPEN_STATES
-
     return case.status in OPEN_STATES and user_is_requester_of(user, case)
-
-
-#: Once withdrawn or closed, a case takes no more messages.
-_MESSAGE_CLOSED_STATES = frozenset({Status.DRAFT, Status.WITHDRAWN, Status.CLOSED})
 
 
 def user_can_write_message(user, case: DataRequest, *, internal: bool = False) -> bool:
     """The requester writes to the agency; the officer on the case (or a lead) writes to them or leaves notes."""
-    if case.status in _MESSAGE_CLOSED_STATES:
+    if case.status in MESSAGE_CLOSED_STATES:
         return False
     if case.requester_id == user.pk:
         return not internal and user_is_requester_of(user, case)

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy
 from portal.models import AuditEvent, User
 from portal.trail import EventType
 from requests_app import clock
-from requests_app.clock import UNDECIDED_STATES
 from requests_app.models import (
     Clarification,
     CriterionAssessment,
@@ -21,10 +20,10 @@ from requests_app.models import (
     DataRequestUserObjectPermission,
     Decision,
     LegalCriterion,
-    Status,
     TableSpecification,
 )
 from requests_app.permissions import ASSIGNABLE_ROLES, VIEW, requests_visible_to
+from requests_app.states import CLOCK_PAUSED_STATES, CLOCK_RUNNING_STATES, OPEN_STATES, Status
 from requests_app.workflow import TRANSITIONS
 from stats_app.models import Category, Dimension
 
@@ -174,8 +173,8 @@ def queue_conditions(user, *, now: datetime) -> dict[str, Q]:
     waiting for the requester) and past its due date. "Due soon" is the same
     running clock with the due date within ``DUE_SOON_DAYS``.
     """
-    undecided = Q(status__in=UNDECIDED_STATES)
-    clock_running = Q(status__in=UNDECIDED_STATES - {Status.AWAITING_REQUESTER})
+    undecided = Q(status__in=OPEN_STATES)
+    clock_running = Q(status__in=CLOCK_RUNNING_STATES)
     return {
         "mine": undecided & Q(assigned_to=user),
         "unassigned": Q(status=Status.RECEIVED),
@@ -249,9 +248,9 @@ class DueState:
 
 def due_state(case: DataRequest, *, now: datetime) -> DueState:
     """The due badge of one case, computed from its row alone (no query)."""
-    if case.status not in UNDECIDED_STATES or case.due_at is None:
+    if case.status not in OPEN_STATES or case.due_at is None:
         return DueState(overdue=False, due_soon=False, paused=False, days_left=None)
-    paused = case.status == Status.AWAITING_REQUESTER
+    paused = case.status in CLOCK_PAUSED_STATES
     overdue = clock.is_overdue(case, now=now)
     days_left = (clock.local_date(case.due_at) - clock.local_date(now)).days
     due_soon = not (paused or overdue) and case.due_at <= now + timedelta(days=DUE_SOON_DAYS)

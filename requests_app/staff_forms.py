@@ -18,8 +18,8 @@ from requests_app.models import (
     DecisionOutcome,
     LegalProvision,
     RequesterCategory,
-    Status,
 )
+from requests_app.states import Status
 from stats_app.models import Custodian, Dataset
 
 #: The queues of the workspace, in the order of their tabs.

@@ -29,9 +29,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import clock, permissions, selectors, services, staff_forms
-from requests_app.models import DecisionOutcome, RequesterCategory, Status
+from requests_app.models import DecisionOutcome, RequesterCategory
+from requests_app.production import selectors as production_selectors
+from requests_app.states import REVIEW_STATES, Status
 from requests_app.workflow import TRANSITIONS, TransitionError
-from stats_app import selectors as stats_selectors
 
 PAGE_SIZE = 25
 #: What a spreadsheet would read as the start of a formula (OWASP's CSV injection list).
@@ -291,7 +292,7 @@ def clock_sentence(explanation: clock.ClockExplanation) -> str:
 
 def _may_review(user, case) -> bool:
     """Whether ``user`` may fill the checklist and adjust the tables of the case as it is now."""
-    return case.status in permissions.REVIEW_STATES and permissions.user_works_case(user, case)
+    return case.status in REVIEW_STATES and permissions.user_works_case(user, case)
 
 
 def _pending(decisions):
@@ -309,7 +310,7 @@ def _review_context(request, case, forms: dict) -> dict:
     may_sign = pending is not None and _action_allowed(user, case, f"sign_off_{pending.outcome}")
     may_return = pending is not None and _action_allowed(user, case, "return_decision")
     specifications = selectors.specification_rows(case)
-    jobs = stats_selectors.case_jobs(case)
+    jobs = production_selectors.case_jobs(case)
     return {
         "checklist": checklist,
         "checklist_form": forms.get("checklist_form")
@@ -326,7 +327,7 @@ def _review_context(request, case, forms: dict) -> dict:
             else None
         ),
         "obstacles": services.approval_obstacles(case, outcome=DecisionOutcome.APPROVED)
-        if case.status in permissions.REVIEW_STATES
+        if case.status in REVIEW_STATES
         else [],
         "propose_form": forms.get("propose_form")
         or (staff_forms.DecisionProposeForm(prefix="decision") if may_propose else None),

@@ -12,7 +12,7 @@ from requests_app import notifications
 from requests_app.models import NotificationStatus
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+@shared_task(name="requests_app.tasks.send_notification", bind=True, acks_late=True, max_retries=3)
 def send_notification(self, *, notification_id: int) -> None:
     """Send one outbox row. A mail server that fails is tried again by this task with backoff, a few times;
     then the periodic ``sweep_outbox`` carries on, with the same backoff, until the row is sent or given up."""

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from requests_app import clock, forms, permissions, selectors, services
 from requests_app.models import AttachmentKind, EthicsApproval
+from requests_app.production import selectors as production_selectors
 from requests_app.workflow import TRANSITIONS, TransitionError
-from stats_app import selectors as stats_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +145,6 @@ def _may_answer(user, case) -> bool:
     return case.status in answer.sources and answer.may_fire(user, case)
 
 
-#: States in which the requester no longer writes to the agency about the request.
-
-
 def _may_write(user, case) -> bool:
     return permissions.user_is_requester_of(user, case) and permissions.user_can_write_message(user, case)
 
@@ -170,7 +167,7 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             "message_form": (message_form or forms.AgencyMessageForm()) if _may_write(user, case) else None,
             "adjustments": [] if case.is_draft else selectors.specification_adjustments(case, specifications),
             # Progress without details: being produced, being checked, ready to download.
-            "jobs": [] if case.is_draft else stats_selectors.case_jobs(case),
+            "jobs": [] if case.is_draft else production_selectors.case_jobs(case),
             "overdue": not case.is_draft and clock.is_overdue(case),
             "due": None if case.is_draft else selectors.due_state(case, now=timezone.now()),
             "review_days": settings.REVIEW_REQUEST_DAYS,

@@ -20,10 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import trail
 from requests_app import notifications, permissions
-from requests_app.models import DataRequest, Status
-
-#: States from which the requester may still withdraw: filed, but not decided.
-OPEN_STATES = frozenset({Status.RECEIVED, Status.UNDER_REVIEW, Status.AWAITING_REQUESTER, Status.DECISION_PROPOSED})
+from requests_app.models import DataRequest
+from requests_app.states import APPROVED_STATES, DECISION_OUTCOMES, OPEN_STATES, Status
 
 
 class TransitionError(Exception):
@@ -148,11 +146,11 @@ TRANSITIONS: dict[str, Transition] = {
                 notification="decision_sent",
                 label=_("Sign off"),
             )
-            for outcome in (Status.APPROVED, Status.PARTIALLY_APPROVED, Status.REFUSED)
+            for outcome in sorted(DECISION_OUTCOMES)
         ),
         Transition(
             name="start_production",
-            sources=frozenset({Status.APPROVED, Status.PARTIALLY_APPROVED}),
+            sources=APPROVED_STATES,
             target=Status.PRODUCING,
             may_fire=permissions.user_can_start_production,
             audit_event="production.started",

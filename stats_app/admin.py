@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import HistoryAdmin, ReadOnlyAdminMixin
-from stats_app.models import Category, Custodian, Dataset, Dimension, Measure, OutputDownload, TableJob
+from portal.admin import HistoryAdmin
+from stats_app.models import Category, Custodian, Dataset, Dimension, Measure
 
 
 class MeasureInline(admin.TabularInline):
@@ -77,23 +77,3 @@ class CategoryAdmin(HistoryAdmin):
     search_fields = ("code", "label_fr", "label_en", "dimension__code")
     list_select_related = ("dimension",)
     ordering = ("dimension__code", "order", "code")
-
-
-@admin.register(TableJob)
-class TableJobAdmin(ReadOnlyAdminMixin, HistoryAdmin):
-    """Jobs change only through ``stats_app.jobs``; the admin shows them and their history."""
-
-    list_display = ("request", "table", "state", "stage", "run", "attempts", "queued_at", "finished_at", "checked_by")
-    list_filter = ("state",)
-    search_fields = ("request__reference",)
-    list_select_related = ("request", "table__dataset", "table__measure", "checked_by")
-
-
-@admin.register(OutputDownload)
-class OutputDownloadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The log of downloads: who took which file, when, with which checksum. Never changed."""
-
-    list_display = ("downloaded_at", "job", "file_name", "user", "sha256")
-    search_fields = ("job__request__reference", "user__email", "sha256")
-    list_select_related = ("job__request", "job__table", "user")
-    date_hierarchy = "downloaded_at"

@@ -84,9 +84,9 @@ def reference_data(transactional_db):
         "0003_roles",
         "0004_roles_assignment_clock",
         "0005_roles_review",
-        "0006_roles_outputs",
         "0009_roles_access_log",
-        "0011_roles_audit_trail",
+        "0010_roles_production",
+        "0012_roles_audit_trail",
     ):
         importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
     catalogue_data.load(apps)

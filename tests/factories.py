@@ -13,7 +13,7 @@ from portal.models import User
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import DataRequest, EthicsApproval, LegalBasis, LegalProvision, RequesterCategory, Status
-from stats_app import jobs as stats_jobs
+from requests_app.production import jobs as stats_jobs
 from stats_app.models import Category, Custodian, Dataset, Dimension, Measure, MeasureKind
 
 _sequence = itertools.count(1)

@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 
 from portal import trail
 from requests_app import clock, permissions, workflow
+from requests_app.history import save_with_history
 from requests_app.models import (
     Clarification,
     DataRequest,
     Message,
-    Status,
 )
-from requests_app.services.history import save_with_history
+from requests_app.states import Status
 from stats_app.catalogue import validate_specification
 
 # --- Assignment, clarifications and the delay ---------------------------------
@@ -114,7 +114,7 @@ def specification_adjust(*, case: DataRequest, actor, specification, dimensions,
     """The officer adjusts a table (e.g. coarser categories), with the reason kept.
 
     During the review; or after approval, when the table's output failed or the
-    output checker returned it (then the job is run again, ``stats_app.jobs.job_rerun``).
+    output checker returned it (then the job is run again, ``production.jobs.job_rerun``).
     """
     reason = (reason or "").strip()
     if not reason:

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 
 from requests_app import clock, permissions, workflow
 from requests_app.attachments import check_uploaded_file
+from requests_app.forms import step_errors
+from requests_app.history import delete_with_history, save_with_history
 from requests_app.models import (
     Attachment,
     DataRequest,
     ReferenceSequence,
     TableSpecification,
 )
-from requests_app.services.history import delete_with_history, save_with_history
 from stats_app.catalogue import validate_specification
 
 STEP_FIELDS = {
@@ -159,8 +160,6 @@ def attachment_delete(*, case: DataRequest, actor, attachment: Attachment) -> No
 
 def submission_problems(case: DataRequest) -> dict[str, list[str]]:
     """What still keeps a draft from being submitted, by intake step."""
-    from requests_app.forms import step_errors
-
     return step_errors(case)
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from requests_app import clock, notifications, permissions, selectors, workflow
+from requests_app.history import save_with_history
 from requests_app.models import (
     Assessment,
     Consultation,
@@ -20,10 +21,9 @@ from requests_app.models import (
     Decision,
     DecisionOutcome,
     LegalCriterion,
-    Status,
 )
-from requests_app.services.history import save_with_history
-from stats_app import jobs
+from requests_app.production import jobs
+from requests_app.states import REVIEW_STATES
 
 # --- Review against the Act -------------------------------------------------------
 
@@ -60,7 +60,7 @@ def criterion_assess(*, case: DataRequest, actor, criterion, outcome: str, note:
 
     permissions.check_user_can_view_request(actor, case)
     permissions.check(permissions.user_works_case(actor, case))
-    if case.status not in (Status.UNDER_REVIEW, Status.AWAITING_REQUESTER):
+    if case.status not in REVIEW_STATES:
         raise ValidationError(_("The checklist can be changed only while the request is under review."))
     if outcome not in Assessment.values:
         raise ValidationError({"outcome": _("Choose met, not met or not applicable.")})
@@ -252,7 +252,7 @@ def _pending_decision(case: DataRequest, *, seen: Decision | None) -> Decision:
 def decision_sign_off(*, case: DataRequest, actor, decision: Decision | None = None, now=None) -> DataRequest:
     """The lead signs off a decision someone else proposed; the case takes the decision's outcome.
 
-    An approval, even partial, starts producing its tables (``stats_app.jobs.production_start``).
+    An approval, even partial, starts producing its tables (``production.jobs.production_start``).
 
     ``decision`` is the proposal the lead read: if it was replaced meanwhile, nothing is signed.
     """

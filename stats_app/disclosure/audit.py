@@ -17,7 +17,7 @@ from stats_app.disclosure.errors import DisclosureError
 from stats_app.disclosure.lattice import Lattice
 from stats_app.disclosure.pinning import PinningAttacker
 from stats_app.disclosure.primary import primary_rule
-from stats_app.disclosure.rounding import finest_under, is_summed_margin, redaction_rule, round_half_up
+from stats_app.disclosure.rounding_rules import finest_under, is_summed_margin, redaction_rule, round_half_up
 from stats_app.disclosure.table import Method, Policy, ProtectedTable, Table
 from stats_app.disclosure.validation import validate_policy, validate_table
 

@@ -38,7 +38,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from stats_app.disclosure.errors import DisclosureError
 from stats_app.disclosure.lattice import Lattice
-from stats_app.disclosure.rounding import is_summed_margin, round_half_up
+from stats_app.disclosure.rounding_rules import is_summed_margin, round_half_up
 from stats_app.disclosure.table import Key, Policy, Table
 
 #: Solutions within this of an integer are integers (the data and the bounds are integers).

@@ -6,55 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Set
-from itertools import product
-from typing import TYPE_CHECKING
 
 from stats_app.disclosure.lattice import Lattice
+from stats_app.disclosure.pinning import Pinned, pinned_cells
 from stats_app.disclosure.primary import SECONDARY
-from stats_app.disclosure.table import TOTAL, Key, Policy, Table
-
-if TYPE_CHECKING:
-    from stats_app.disclosure.pinning import Pinned
-
-
-def round_half_up(value: int, base: int) -> int:
-    """The nearest multiple of ``base``; halfway goes up (12.5 → 15 with base 5)."""
-    return (2 * value + base) // (2 * base) * base
-
-
-def redaction_rule(value: int, policy: Policy) -> str | None:
-    """Why suppress-then-round redacts this count, or ``None`` when it publishes it rounded.
-
-    A count whose rounded value would itself be 1..t (6 or 7 → 5 with t = 5)
-    is redacted too, so that no published count lies in [1, t].
-    """
-    if value == 0:
-        return None if policy.publish_zeros else "zeros"
-    if value <= policy.threshold:
-        return "threshold"
-    if round_half_up(value, policy.rounding_base) <= policy.threshold:
-        return "rounding"
-    return None
-
-
-def is_summed_margin(table: Table, key: Key) -> bool:
-    """Whether suppress-then-round publishes this key as the sum of its published finest cells.
-
-    True for a margin whose every ``TOTAL`` position is along an additive
-    dimension; a distinct-person margin across years is no such sum, and is
-    published as its own rounded value.
-    """
-    totals = [index for index, entry in enumerate(key) if entry == TOTAL]
-    return bool(totals) and all(table.dimensions[index].additive for index in totals)
-
-
-def finest_under(table: Table, key: Key) -> list[Key]:
-    """The finest cells (no ``TOTAL``) a margin adds up."""
-    axes = [
-        dimension.categories if entry == TOTAL else (entry,)
-        for dimension, entry in zip(table.dimensions, key, strict=True)
-    ]
-    return list(product(*axes))
+from stats_app.disclosure.rounding_rules import finest_under, is_summed_margin, redaction_rule, round_half_up
+from stats_app.disclosure.table import Key, Policy, Table
 
 
 def round_and_redact(
@@ -105,7 +62,6 @@ def suppress_then_round(table: Table, policy: Policy) -> tuple[dict[Key, int | N
     stands, and its audit refuses it.
     """
     # pinning builds its intervals on this module's rules, so it can only be imported once they exist.
-    from stats_app.disclosure.pinning import pinned_cells
 
     lattice = Lattice(table)
     extra: set[Key] = set()

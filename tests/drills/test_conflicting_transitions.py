@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import Clarification, DataRequest, Decision, Notification, Status
+from requests_app.production.models import TableJob
 from requests_app.workflow import TransitionError
-from stats_app.models import TableJob
 from tests import factories
 from tests.worker import wait_for
 

@@ -17,8 +17,10 @@ import pytest
 from django.db import connections
 
 from requests_app.models import Status
-from stats_app import jobs
-from stats_app.models import Dataset, JobStage, JobState, TableJob
+from requests_app.production import jobs
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
+from stats_app.models import Dataset, JobStage
 from tests import factories
 from tests.drills.workers import drill_worker
 from tests.worker import pool_children, wait_for

@@ -14,7 +14,9 @@ import pytest
 
 from portal.roles import Role
 from requests_app.models import DataRequest, Status
-from stats_app.models import IDENTIFYING_CODES, JobState, TableJob
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
+from stats_app.models import IDENTIFYING_CODES
 from tests import factories
 from tests.e2e.journeys import Person, link_in
 from tests.smtp_sink import SmtpSink

@@ -260,7 +260,7 @@ def test_outputs_ready_tell_the_checkers_who_may_check_them_not_the_officer_on_t
 @pytest.mark.django_db(databases=["default", "warehouse"])
 @pytest.mark.usefixtures("warehouse")
 def test_each_release_tells_the_requester_once(checker):
-    from stats_app import jobs
+    from requests_app.production import jobs
 
     case = factories.make_request(status=Status.RELEASED, checker=checker)
     assert Notification.objects.filter(request=case, notice="output_released").count() == 1

@@ -24,9 +24,9 @@ from requests_app.models import (
     TableSpecification,
 )
 from requests_app.permissions import requests_visible_to
+from requests_app.production.models import TableJob
 from requests_app.services import intake, review
 from requests_app.workflow import OPEN_STATES, TRANSITIONS
-from stats_app.models import TableJob
 from tests import factories
 from tests.requests_app.pages import client_for
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from portal.models import AccessLog
 from portal.roles import Role
 from requests_app.models import Status
-from stats_app import jobs
-from stats_app.models import OutputDownload
+from requests_app.production import jobs
+from requests_app.production.models import OutputDownload
 from tests import factories
 from tests.security.conftest import client_for
 
@@ -28,7 +28,7 @@ def test_output_page_and_download_are_logged_and_a_strangers_try_is_not():
     b"".join(response.streaming_content)
     logged = list(AccessLog.objects.order_by("pk").values_list("user", "view_name", "object_type", "object_id"))
     assert logged == [
-        (checker.pk, "outputs:detail", "stats_app.tablejob", str(job.pk)),
-        (job.request.requester_id, "outputs:download", "stats_app.tablejob", str(job.pk)),
+        (checker.pk, "outputs:detail", "requests_app.tablejob", str(job.pk)),
+        (job.request.requester_id, "outputs:download", "requests_app.tablejob", str(job.pk)),
     ]
     assert OutputDownload.objects.filter(job=job).count() == 1

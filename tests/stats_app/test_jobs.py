@@ -13,10 +13,12 @@ from django.utils import translation
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import Notification, Status
-from stats_app import jobs
+from requests_app.production import jobs
+from requests_app.production.models import TableJob
+from requests_app.production.tasks import run_table_job
+from requests_app.states import JobState
 from stats_app.disclosure import TOTAL
-from stats_app.models import Dataset, JobState, TableJob
-from stats_app.tasks import run_table_job
+from stats_app.models import Dataset
 from tests import factories
 
 pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]

@@ -19,10 +19,13 @@ from django.utils import timezone, translation
 
 from portal.roles import Role
 from requests_app.models import Status
-from stats_app import jobs, ledger, pipeline
+from requests_app.production import jobs
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
+from stats_app import ledger, pipeline
 from stats_app.catalogue import validate_specification
 from stats_app.disclosure import TOTAL, protect
-from stats_app.models import Dataset, DisclosurePolicy, HeldTable, JobState, LedgerEntry, TableJob
+from stats_app.models import Dataset, DisclosurePolicy, HeldTable, LedgerEntry
 from stats_app.warehouse import query, schema
 from tests import factories
 

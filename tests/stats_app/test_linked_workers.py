@@ -10,7 +10,9 @@ import pytest
 
 from portal.celery import app
 from requests_app.models import Status
-from stats_app.models import Dataset, HeldTable, JobState, TableJob
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
+from stats_app.models import Dataset, HeldTable
 from tests import factories
 from tests.worker import running_worker, wait_for
 

@@ -8,8 +8,9 @@ from django.urls import reverse
 
 from portal.roles import Role
 from requests_app.models import Status
-from stats_app import jobs
-from stats_app.models import JobState, OutputDownload
+from requests_app.production import jobs
+from requests_app.production.models import OutputDownload
+from requests_app.states import JobState
 from tests import factories
 from tests.requests_app.pages import client_for, text
 

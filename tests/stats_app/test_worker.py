@@ -14,8 +14,10 @@ from django.urls import reverse
 
 from portal.roles import Role
 from requests_app.models import Status
-from stats_app import jobs
-from stats_app.models import IDENTIFYING_CODES, Dataset, JobStage, JobState, TableJob
+from requests_app.production import jobs
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
+from stats_app.models import IDENTIFYING_CODES, Dataset, JobStage
 from tests import factories
 from tests.worker import pool_children, running_worker, wait_for
 

@@ -18,7 +18,7 @@ from portal.models import User
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import Assessment, DecisionOutcome, LegalProvision, Notification, NotificationStatus
-from stats_app import jobs as stats_jobs
+from requests_app.production import jobs as stats_jobs
 from stats_app.models import Custodian, Dataset
 from stats_app.warehouse import schema
 from stats_app.warehouse.generate import generate

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from stats_app.disclosure import TOTAL, CellStats, Key, Policy, Table, TableDimension
-from stats_app.disclosure.rounding import redaction_rule, round_half_up
+from stats_app.disclosure.rounding_rules import redaction_rule, round_half_up
 
 
 def keys(table: Table) -> list[Key]:

@@ -11,7 +11,8 @@ import pytest
 
 from stats_app.disclosure import TOTAL, DisclosureReport, Policy, ProtectedTable, audit, protect
 from stats_app.disclosure.pinning import largest_redacted, pinned_cells, published_range
-from stats_app.disclosure.rounding import redaction_rule, round_and_redact, round_half_up, suppress_then_round
+from stats_app.disclosure.rounding import round_and_redact, suppress_then_round
+from stats_app.disclosure.rounding_rules import redaction_rule, round_half_up
 
 from .tables import dimension, is_sum_of_finest, persons_table, pinned_by_rounding, suppressed
 

@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 from stats_app.disclosure import TOTAL, Policy, audit, protect
-from stats_app.disclosure.rounding import round_half_up
+from stats_app.disclosure.rounding_rules import round_half_up
 
 from .tables import count_table, dimension, keys, persons_table
 

@@ -64,9 +64,11 @@ from requests_app.models import (
     TableSpecification,
 )
 from requests_app.permissions import OFFICER_PERMISSIONS, REQUESTER_PERMISSIONS
+from requests_app.production.models import TableJob
 from requests_app.services import intake, review
+from requests_app.states import JobState
 from requests_app.workflow import TRANSITIONS
-from stats_app.models import Dataset, JobState, TableJob
+from stats_app.models import Dataset
 
 #: Every generated account's e-mail domain: what marks the generated data apart from real data.
 DOMAIN = "bench.example"

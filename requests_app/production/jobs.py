@@ -1,42 +1,50 @@
-"""Table jobs: the one place that changes a job's state (DESIGN §4, "The job").
+"""Table jobs: production of a case's tables, from approval to release (DESIGN §4, "The job").
 
 queued → running (with a stage) → ready_for_checking → released, or → failed /
-returned, from which the officer queues a new run. Every change is kept in the
-job's history. The case follows through ``requests_app.workflow``: producing
+returned, from which the officer queues a new run: ``production.workflow``'s
+``JOB_TRANSITIONS``, fired by ``job_transition``, which keeps every change in
+the job's history. The case follows through ``requests_app.workflow``: producing
 when the jobs are created, output checking when the first output is ready,
 released when the checker releases one, closed when every job is released.
 
 The worker side (``job_start``, ``job_set_stage``, ``job_finish``, ``job_fail``)
 takes ids and checks the row's state under a lock, so a message delivered twice
-or a retry after a crash never does the work twice.
+or a retry after a crash never does the work twice. The statistics themselves
+are ``stats_app.pipeline.build_table``'s: the engine knows nothing of cases.
 """
 
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app import notifications, permissions, workflow
-from requests_app.models import DataRequest, Status
-from requests_app.services.history import save_with_history
+from requests_app import notifications, workflow
+from requests_app.history import save_with_history
+from requests_app.models import DataRequest
+from requests_app.production.models import OutputDownload, TableJob
+from requests_app.production.workflow import JobTransitionError, job_transition
+from requests_app.states import JobState, Status
 from stats_app import ledger, outputs, pipeline
 from stats_app.catalogue import validate_specification
-from stats_app.models import JobStage, JobState, OutputDownload, TableJob
+from stats_app.models import JobStage
 
-#: A sign-off with one of these outcomes starts production.
-PRODUCING_OUTCOMES = frozenset({Status.APPROVED, Status.PARTIALLY_APPROVED})
+#: A sign-off with one of these outcomes starts production: the states production starts from.
+PRODUCING_OUTCOMES = workflow.TRANSITIONS["start_production"].sources
+
+#: ``production.tasks.run_table_job``, queued by name: this module does not import its caller.
+RUN_TABLE_JOB = "stats_app.tasks.run_table_job"
 
 
 def _queue(job: TableJob) -> None:
     """Send the job to a worker once the transaction that queued it has committed."""
-    from stats_app.tasks import run_table_job
-
-    run_table_job.delay_on_commit(job_id=job.pk, run=job.run)
+    task = current_app.signature(RUN_TABLE_JOB, kwargs={"job_id": job.pk, "run": job.run})
+    transaction.on_commit(task.apply_async)
 
 
 def specification_as_run(table) -> dict:
@@ -70,19 +78,26 @@ def production_start(*, case: DataRequest, actor, now: datetime | None = None) -
 
 def job_start(*, job_id: int, run: int, now: datetime | None = None) -> TableJob | None:
     """Claim the job for this run; ``None`` when there is nothing to do (finished, failed, or a later run queued)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        job = TableJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.run != run or job.state not in (JobState.QUEUED, JobState.RUNNING):
-            return None
-        # RUNNING here means a worker died mid-job and the message came back: run it again, from scratch.
-        job.state = JobState.RUNNING
+
+    def claim(job: TableJob, now: datetime) -> None:
+        # RUNNING before means a worker died mid-job and the message came back: run it again, from scratch.
         job.stage = JobStage.COMPUTING
         job.attempts += 1
         job.started_at = now
         job.error = ""
-        save_with_history(job, actor=None, reason=f"job.started: attempt {job.attempts}")
-    return job
+
+    try:
+        return job_transition(
+            job_id=job_id,
+            name="start",
+            actor=None,
+            run=run,
+            now=now,
+            apply=claim,
+            reason=lambda job: f"attempt {job.attempts}",
+        )
+    except (TableJob.DoesNotExist, JobTransitionError):
+        return None
 
 
 def job_set_stage(*, job_id: int, run: int, stage: str) -> None:
@@ -95,17 +110,19 @@ def job_finish(
 ) -> TableJob | None:
     """The files are in place: the job is ready for checking, and so is the case if it was producing."""
     now = now or timezone.now()
-    with transaction.atomic():
-        job = TableJob.objects.select_for_update().filter(pk=job_id, run=run, state=JobState.RUNNING).first()
-        if job is None:
-            return None
-        job.state = JobState.READY_FOR_CHECKING
+
+    def produced(job: TableJob, now: datetime) -> None:
         job.stage = ""
         job.output_path = output_path
         job.files = files
         job.summary = summary
         job.finished_at = now
-        save_with_history(job, actor=None, reason="job.ready_for_checking")
+
+    with transaction.atomic():
+        try:
+            job = job_transition(job_id=job_id, name="finish", actor=None, run=run, now=now, apply=produced)
+        except (TableJob.DoesNotExist, JobTransitionError):
+            return None
         case = DataRequest.objects.get(pk=job.request_id)
         if case.status == Status.PRODUCING:
             workflow.transition(case=case, name="outputs_ready", actor=None, reason="", now=now)
@@ -118,16 +135,17 @@ def job_finish(
 
 def job_fail(*, job_id: int, run: int, error: str, now: datetime | None = None) -> TableJob | None:
     """The job cannot be produced as it stands: staff see why and may run it again."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        job = TableJob.objects.select_for_update().filter(pk=job_id, run=run).first()
-        if job is None or job.state not in (JobState.QUEUED, JobState.RUNNING):
-            return None
-        job.state = JobState.FAILED
+
+    def failed(job: TableJob, now: datetime) -> None:
         job.stage = ""
         job.error = error[:4000]
         job.finished_at = now
-        save_with_history(job, actor=None, reason="job.failed")
+
+    with transaction.atomic():
+        try:
+            job = job_transition(job_id=job_id, name="fail", actor=None, run=run, now=now, apply=failed)
+        except (TableJob.DoesNotExist, JobTransitionError):
+            return None
         ledger.drop_hold(holder_of(job))
     return job
 
@@ -200,13 +218,10 @@ def job_run(*, job_id: int, run: int) -> TableJob | None:
 
 def job_rerun(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
     """Run a failed job again, or a returned one (after the officer adjusted its table): a new run, new files."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = TableJob.objects.select_for_update().select_related("request", "table").get(pk=job.pk)
-        permissions.check_user_can_rerun_job(actor, locked)
+
+    def queued_again(locked: TableJob, now: datetime) -> None:
         locked.table.refresh_from_db()
         locked.specification = specification_as_run(locked.table)
-        locked.state = JobState.QUEUED
         locked.stage = ""
         locked.run += 1
         locked.error = ""
@@ -217,19 +232,13 @@ def job_rerun(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
         locked.started_at = locked.finished_at = None
         locked.checked_by = locked.checked_at = None
         locked.return_reason = ""
-        save_with_history(locked, actor=actor, reason=f"job.queued: run {locked.run}")
+
+    with transaction.atomic():
+        locked = job_transition(
+            job_id=job.pk, name="rerun", actor=actor, now=now, apply=queued_again, reason=lambda job: f"run {job.run}"
+        )
         ledger.drop_hold(holder_of(locked))
         _queue(locked)
-    return locked
-
-
-def _check(job: TableJob, *, actor, outcome: JobState, now: datetime) -> TableJob:
-    """Lock the job, make sure ``actor`` may check it (four eyes), record the check's outcome."""
-    locked = TableJob.objects.select_for_update().select_related("request", "table").get(pk=job.pk)
-    permissions.check_user_can_check_job(actor, locked)
-    locked.state = outcome
-    locked.checked_by = actor
-    locked.checked_at = now
     return locked
 
 
@@ -248,9 +257,11 @@ def output_release(*, job: TableJob, actor, now: datetime | None = None) -> Tabl
     Its ``table.json`` then gains the release's provenance.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        locked = _check(job, actor=actor, outcome=JobState.RELEASED, now=now)
-        locked.released_at = now
+    documents = []
+
+    def released(locked: TableJob, now: datetime) -> None:
+        locked.checked_by = actor
+        locked.checked_at = locked.released_at = now
         case = locked.request
         references = {"request_reference": case.reference, "decision_reference": decision_reference(case)}
         entry = ledger.record_release(
@@ -263,12 +274,17 @@ def output_release(*, job: TableJob, actor, now: datetime | None = None) -> Tabl
         provenance = pipeline.release_metadata(checked_by=actor, released_at=now, **references)
         document = outputs.with_release(output_folder(locked), provenance | {"ledger_entry": entry.pk})
         locked.files = {**locked.files, outputs.JSON_NAME: document.info}
-        save_with_history(locked, actor=actor, reason="output.released")
-        case = workflow.transition(case=case, name="release_output", actor=actor, reason=str(locked.table), now=now)
+        documents.append(document)
+
+    with transaction.atomic():
+        locked = job_transition(job_id=job.pk, name="release", actor=actor, now=now, apply=released)
+        case = workflow.transition(
+            case=locked.request, name="release_output", actor=actor, reason=str(locked.table), now=now
+        )
         if not case.table_jobs.exclude(state=JobState.RELEASED).exists():
             workflow.transition(case=case, name="close", actor=actor, reason="", now=now)
         # Last, so that nothing after it can roll the release back once table.json says it happened.
-        document.write()
+        documents[0].write()
     return locked
 
 
@@ -277,11 +293,14 @@ def output_return(*, job: TableJob, actor, reason: str, now: datetime | None = N
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the output is returned; the officer needs it to fix the table.")})
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = _check(job, actor=actor, outcome=JobState.RETURNED, now=now)
+
+    def returned(locked: TableJob, now: datetime) -> None:
+        locked.checked_by = actor
+        locked.checked_at = now
         locked.return_reason = reason
-        save_with_history(locked, actor=actor, reason=f"output.returned: {reason}")
+
+    with transaction.atomic():
+        locked = job_transition(job_id=job.pk, name="return", actor=actor, reason=reason, now=now, apply=returned)
         ledger.drop_hold(holder_of(locked))
     return locked
 

@@ -1,9 +1,9 @@
-"""Celery tasks of the statistics side: thin, safe to repeat (STYLE §6)."""
+"""Celery tasks of production: thin, safe to repeat (STYLE §6)."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from stats_app import jobs
+from requests_app.production import jobs
 
 #: Errors worth another try: the warehouse or the case database was briefly unreachable.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -12,7 +12,8 @@ RETRY_BASE_SECONDS = 15
 RETRY_MAX_SECONDS = 600
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+# The name it had in stats_app: messages already queued, and workers of the previous release, keep working.
+@shared_task(name="stats_app.tasks.run_table_job", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
 def run_table_job(self, *, job_id: int, run: int) -> None:
     """Produce one table job's files. A killed worker's message comes back and the job runs again."""
     try:

@@ -1,14 +1,18 @@
-"""Reads of the statistics side: table jobs for the pages, the preview of a produced table."""
+"""Reads of production: table jobs for the pages, the preview of a produced table."""
 
 import csv
 from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
 
+from requests_app import permissions
+from requests_app.production.jobs import output_folder
+from requests_app.production.models import TableJob
+from requests_app.states import JOB_CHECKER_QUEUE_STATES, JobState
 from stats_app import outputs
 from stats_app.disclosure import TOTAL
-from stats_app.jobs import output_folder
-from stats_app.models import Category, Dimension, JobState, TableJob
+from stats_app.models import Category, Dimension
 
 #: Rows of a table shown on the checker's page; the files hold them all.
 PREVIEW_ROWS = 500
@@ -22,13 +26,27 @@ def case_jobs(case) -> list[TableJob]:
     )
 
 
+def jobs_to_check_visible_to(user):
+    """The table jobs ``user`` may open as an output checker: all of them for the role, none otherwise."""
+    if not permissions.user_is_output_checker(user):
+        return TableJob.objects.none()
+    return TableJob.objects.all()
+
+
+def get_job_for_checker(user, pk):
+    job = jobs_to_check_visible_to(user).filter(pk=pk).select_related("request", "table").first()
+    if job is None:
+        raise Http404
+    return job
+
+
 def checker_queue():
     """Outputs waiting for a checker first (oldest first), then the ones already checked, latest first."""
     waiting_first = Case(
         When(state=JobState.READY_FOR_CHECKING, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
     return (
-        TableJob.objects.filter(state__in=(JobState.READY_FOR_CHECKING, JobState.RELEASED, JobState.RETURNED))
+        TableJob.objects.filter(state__in=JOB_CHECKER_QUEUE_STATES)
         .select_related("request", "table__dataset", "table__measure", "checked_by")
         .order_by(waiting_first, "finished_at", "pk")
     )

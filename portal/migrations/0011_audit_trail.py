@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0009_roles_access_log"),
+        ("portal", "0010_roles_production"),
     ]
 
     operations = [

@@ -23,6 +23,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0010_audit_trail")]
+    dependencies = [("portal", "0011_audit_trail")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -1,7 +1,8 @@
 """Outputs: the checker's queue and page, release and return, a new run, and the downloads.
 
-Every job is loaded through ``requests_app.permissions``: a job the user may
-not see answers 404; a page of another role answers 403.
+Every job is loaded through ``selectors.get_job_for_checker`` or checked by
+``requests_app.permissions``: a job the user may not see answers 404; a page of
+another role answers 403.
 """
 
 import logging
@@ -19,11 +20,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import permissions
+from requests_app.production import jobs, selectors
+from requests_app.production.forms import OutputReturnForm
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
 from requests_app.workflow import TransitionError
-from stats_app import jobs, outputs, selectors
-from stats_app.forms import OutputReturnForm
+from stats_app import outputs
 from stats_app.ledger import ReleaseRefused
-from stats_app.models import JobState, TableJob
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +79,13 @@ def _detail_page(request, job, *, return_form=None, status=200):
 @checker_required
 @require_GET
 def output_detail(request, pk: int):
-    return _detail_page(request, permissions.get_job_for_checker(request.user, pk))
+    return _detail_page(request, selectors.get_job_for_checker(request.user, pk))
 
 
 @checker_required
 @require_POST
 def output_release(request, pk: int):
-    job = permissions.get_job_for_checker(request.user, pk)
+    job = selectors.get_job_for_checker(request.user, pk)
     try:
         jobs.output_release(job=job, actor=request.user)
     except (TransitionError, ReleaseRefused) as error:
@@ -95,7 +98,7 @@ def output_release(request, pk: int):
 @checker_required
 @require_POST
 def output_return(request, pk: int):
-    job = permissions.get_job_for_checker(request.user, pk)
+    job = selectors.get_job_for_checker(request.user, pk)
     permissions.check_user_can_check_job(request.user, job)
     form = OutputReturnForm(request.POST)
     if form.is_valid():

@@ -12,7 +12,7 @@ def reload_criteria(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0007_queue_indexes"),
+        ("requests_app", "0008_production"),
     ]
 
     operations = [

@@ -1,4 +1,8 @@
-"""The one way services save a row: with who made the change and why, for the history."""
+"""The one way a row of case data is saved: with who made the change and why, for simple-history.
+
+Not a service (it opens no transaction and checks nothing): the services and
+the two ``transition`` functions call it inside theirs.
+"""
 
 
 def save_with_history(obj, *, actor, reason: str, **kwargs) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from stats_app import views
+from requests_app.production import views
 
 app_name = "outputs"
 
