@@ -56,6 +56,12 @@ class EventType(models.TextChoices):
     PRODUCTION_STARTED = "production.started", _("Production started")
     OUTPUTS_READY = "outputs.ready_for_checking", _("Outputs ready for checking")
     OUTPUT_RELEASED = "output.released", _("Output released")
+    # A table job's life (``requests_app.production.workflow.JOB_TRANSITIONS``, and its creation).
+    JOB_QUEUED = "job.queued", _("Table queued")
+    JOB_STARTED = "job.started", _("Table being computed")
+    JOB_READY = "job.ready_for_checking", _("Table ready for checking")
+    JOB_FAILED = "job.failed", _("Table failed")
+    OUTPUT_RETURNED = "output.returned", _("Table returned to the officer")
     # What the services change besides the request's state.
     SPECIFICATION_ADJUSTED = "specification.adjusted", _("Table adjusted")
     # Reads of protected data (``portal.audit``: the access log's rows, chained).

@@ -90,6 +90,10 @@ class TimelineEntry:
     reason: str
 
 
+#: The audit trail's name for a request: the target of the moves of ``workflow.TRANSITIONS``.
+CASE = DataRequest._meta.label_lower
+
+
 def status_timeline(case: DataRequest) -> list[TimelineEntry]:
     """Each change of status of the case, oldest first, from the audit trail's typed events.
 
@@ -98,7 +102,9 @@ def status_timeline(case: DataRequest) -> list[TimelineEntry]:
     to, a proposed outcome are agency records, not the requester's page.
     """
     entries = [TimelineEntry(at=case.created_at, status=Status.DRAFT, status_label=Status.DRAFT.label, reason="")]
-    moves = AuditEvent.objects.filter(case_id=case.pk, payload__has_key="transition").order_by("sequence")
+    moves = AuditEvent.objects.filter(case_id=case.pk, target_type=CASE, payload__has_key="transition").order_by(
+        "sequence"
+    )
     for at, move in moves.values_list("occurred_at", "payload"):
         if move["to"] == move["from"]:
             continue
@@ -402,7 +408,8 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
     }
     users = {user.pk: user for user in User.objects.filter(pk__in=user_ids)} if user_ids else {}
     # What each move was, from the audit trail: the event names the history row the move wrote.
-    moves = AuditEvent.objects.filter(case_id=case.pk, payload__has_key="history").values_list("payload", flat=True)
+    moves = AuditEvent.objects.filter(case_id=case.pk, target_type=CASE, payload__has_key="history")
+    moves = moves.values_list("payload", flat=True)
     move_by_history = {move["history"]: TRANSITIONS.get(move["transition"]) for move in moves}
     entries = []
     for record, model, subject, changes in sorted(raw, key=lambda item: (item[0].history_date, item[0].history_id)):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from portal import trail
 from portal.models import AuditEvent, AuditVerification
 from portal.roles import Role
-from requests_app import workflow
+from requests_app import selectors, workflow
 from requests_app.models import Status
 from requests_app.workflow import TransitionError
 from tests import factories
@@ -196,3 +196,31 @@ def test_on_sqlite_an_edited_event_is_caught_by_audit_verify(tmp_path):
     broken = manage("audit_verify", check=False)
     assert broken.returncode != 0
     assert "broken at event #3" in broken.stderr and "changed after it was written" in broken.stderr
+
+
+@pytest.mark.django_db(databases=["default", "warehouse"])
+@pytest.mark.usefixtures("warehouse")
+def test_a_tables_life_joins_the_chain_and_stays_out_of_the_requests_timeline():
+    case = factories.make_request(status=Status.RELEASED)
+    job = case.table_jobs.order_by("pk").first()
+    kinds = list(
+        AuditEvent.objects.filter(target_type="requests_app.tablejob", target_id=str(job.pk)).values_list(
+            "event_type", flat=True
+        )
+    )
+    assert kinds == ["job.queued", "job.started", "job.ready_for_checking", "output.released"]
+    released = AuditEvent.objects.get(
+        target_type="requests_app.tablejob", target_id=str(job.pk), event_type="output.released"
+    )
+    assert released.payload["history"] == job.history.order_by("-history_id").first().history_id
+    assert [entry.status for entry in selectors.status_timeline(case)] == [
+        "draft",
+        "received",
+        "under_review",
+        "decision_proposed",
+        "approved",
+        "producing",
+        "output_checking",
+        "released",
+    ]
+    assert trail.check_chain(AuditEvent.objects.order_by("sequence")).intact
