@@ -1,8 +1,9 @@
 """The people of DESIGN §2, as Django groups.
 
-A role is a group with model-level permissions (granted by the data migration
-``portal/migrations/0002_roles.py``); "own" and "assigned" rules are object
-permissions held in django-guardian's direct foreign-key tables.
+A role is a group with model-level permissions, listed in one table below
+(``ROLE_PERMISSIONS``, applied by a migration and by ``manage.py sync_roles``);
+"own" and "assigned" rules are object permissions held in django-guardian's
+direct foreign-key tables.
 """
 
 from django.db import models
@@ -21,3 +22,79 @@ class Role(models.TextChoices):
 #: Every role but the requester works for the agency or a data owner and must
 #: use multi-factor authentication.
 STAFF_ROLES = frozenset(Role) - {Role.REQUESTER}
+
+
+_CATALOGUE = ["custodian", "dataset", "measure", "dimension", "category"]
+_REVIEW = ["legalprovision", "legalcriterion", "criterionassessment", "consultation", "decision", "message"]
+_CASE = ["datarequest", "tablespecification", "attachment", "clarification"]
+_LEGAL = ["legalprovision", "legalcriterion"]
+
+#: What each role may do on *every* object of a kind: the one table of the roles' model permissions,
+#: applied by migration ``portal 0013_roles_table`` and by ``python manage.py sync_roles`` (which also
+#: removes whatever a group holds beyond it). "Own" and "assigned" rules are object permissions
+#: (django-guardian), granted case by case.
+ROLE_PERMISSIONS: dict[Role, list[str]] = {
+    Role.REQUESTER: [],
+    Role.PRIVACY_OFFICER: [f"stats_app.view_{model}" for model in _CATALOGUE]
+    + ["requests_app.view_legalprovision", "requests_app.view_legalcriterion"],
+    Role.ACCESS_LEAD: [
+        "requests_app.view_datarequest",
+        "requests_app.change_datarequest",
+        "requests_app.assign_datarequest",
+        "requests_app.sign_off_datarequest",
+        "requests_app.view_tablespecification",
+        "requests_app.view_attachment",
+        "requests_app.view_clarification",
+        "requests_app.view_tablejob",
+        "requests_app.view_outputdownload",
+        "portal.view_user",
+    ]
+    + [f"requests_app.view_{model}" for model in _REVIEW]
+    + [
+        f"requests_app.{action}_{model}"
+        for model in ("legalprovision", "legalcriterion")
+        for action in ("add", "change")
+    ]
+    + [f"stats_app.{action}_{model}" for model in _CATALOGUE for action in ("view", "add", "change")],
+    Role.DATA_CUSTODIAN: [],
+    Role.OUTPUT_CHECKER: [f"stats_app.view_{model}" for model in _CATALOGUE]
+    + ["requests_app.view_tablejob", "requests_app.check_tablejob"],
+    Role.AUDITOR: [f"requests_app.view_{model}" for model in _CASE + _REVIEW]
+    + [f"requests_app.view_historical{model}" for model in _CASE + _REVIEW]
+    + [
+        "requests_app.view_tablejob",
+        "requests_app.view_historicaltablejob",
+        "requests_app.view_outputdownload",
+        "portal.view_user",
+        "portal.view_accesslog",
+        "portal.view_auditevent",
+        "portal.verify_auditevent",
+        "portal.view_auditverification",
+    ]
+    + [f"stats_app.view_{model}" for model in _CATALOGUE],
+}
+
+
+def apply_roles(apps=None) -> dict[str, tuple[set[str], set[str]]]:
+    """Make each role's group hold exactly its permissions of ``ROLE_PERMISSIONS``; return what changed.
+
+    ``apps`` is a migration's app registry, or ``None`` for the running project's. The result maps a role to
+    (permissions added, permissions removed); a role that already matched is absent.
+    """
+    if apps is None:
+        from django.apps import apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    changes = {}
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        wanted = set()
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        held = set(group.permissions.all())
+        if wanted != held:
+            group.permissions.set(wanted)
+            label = lambda permission: f"{permission.content_type.app_label}.{permission.codename}"  # noqa: E731
+            changes[role.value] = ({label(p) for p in wanted - held}, {label(p) for p in held - wanted})
+    return changes

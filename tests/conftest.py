@@ -1,9 +1,9 @@
-import importlib
+import io
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.management import create_permissions
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
 
 from portal.roles import Role
@@ -78,17 +78,7 @@ def reference_data(transactional_db):
     from requests_app import legal_data
     from stats_app import catalogue_data
 
-    for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    for migration in (
-        "0003_roles",
-        "0004_roles_assignment_clock",
-        "0005_roles_review",
-        "0009_roles_access_log",
-        "0010_roles_production",
-        "0012_roles_audit_trail",
-    ):
-        importlib.import_module(f"portal.migrations.{migration}").grant_roles(apps)
+    call_command("sync_roles", stdout=io.StringIO())
     catalogue_data.load(apps)
     legal_data.load(apps)
 
