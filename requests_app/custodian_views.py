@@ -9,8 +9,6 @@ loaded through ``permissions.get_consultation_for``, so one that is not the
 user's answers 404. The answer is one call to ``services.consultation_answer``.
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,24 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.decorators import check_staff, staff_only
 from requests_app import clock, permissions, selectors, services
 from requests_app.custodian_forms import ConsultationAnswerForm
 
 
-def consultation_reader(view):
-    """Signed in and agency staff (custodians and reading roles): a requester gets 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_agency_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@consultation_reader
+@staff_only
 @require_GET
 def consultation_list(request):
     consultations = (
@@ -58,8 +44,7 @@ def consultation_list(request):
 def consultation_detail(request, pk: int):
     # Loaded first: a consultation that is not the user's is a 404 for everyone, requesters included.
     consultation = permissions.get_consultation_for(request.user, pk)
-    if not request.user.is_agency_staff:
-        raise PermissionDenied
+    check_staff(request.user)
     can_answer = permissions.user_can_answer_consultation(request.user, consultation)
     if request.method == "POST":
         if not can_answer:

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.decorators import check_staff, staff_only
 from requests_app import clock, permissions, selectors, services, staff_forms
 from requests_app.models import DecisionOutcome, RequesterCategory
 from requests_app.production import selectors as production_selectors
@@ -39,19 +40,6 @@ PAGE_SIZE = 25
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def staff_required(view):
-    """A signed-in agency staff member; anyone else gets 403 (the pages exist for every staff role)."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_agency_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def staff_case(view):
     """Load the case the user may view (404 otherwise, drafts included), then require staff (403)."""
 
@@ -61,8 +49,7 @@ def staff_case(view):
         case = permissions.get_request_for(request.user, pk)
         if case.is_draft:
             raise Http404
-        if not request.user.is_agency_staff:
-            raise PermissionDenied
+        check_staff(request.user)
         return view(request, case, *args, **kwargs)
 
     return wrapper
@@ -103,7 +90,7 @@ def _query_string(request, **changes) -> str:
     return query.urlencode()
 
 
-@staff_required
+@staff_only
 @require_GET
 def queue(request):
     now = timezone.now()
@@ -154,7 +141,7 @@ class _Echo:
         return value
 
 
-@staff_required
+@staff_only
 @require_GET
 @never_cache
 def export_csv(request):
@@ -208,7 +195,7 @@ def export_csv(request):
     )
 
 
-@staff_required
+@staff_only
 @require_POST
 def bulk_assign(request):
     """The lead gives the ticked cases to one officer, each through ``case_assign`` with the status the page showed."""
@@ -246,7 +233,7 @@ def bulk_assign(request):
     return redirect(back)
 
 
-@staff_required
+@staff_only
 @require_GET
 def workload(request):
     if not permissions.user_is_access_lead(request.user):
