@@ -312,7 +312,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="acces-donnees@agence
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Links in e-mails are absolute: the portal's address as its users reach it.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
-# Notifications (requests_app/notifications.py): reminders to the officer this many days before the due
+# Notifications (requests_app/notifications/): reminders to the officer this many days before the due
 # date, and to a requester whose clarification has waited this many days.
 DUE_REMINDER_DAYS = sorted(env.list("DUE_REMINDER_DAYS", cast=int, default=[5, 1]), reverse=True)
 CLARIFICATION_REMINDER_DAYS = env.int("CLARIFICATION_REMINDER_DAYS", default=7)

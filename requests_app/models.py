@@ -545,7 +545,7 @@ class Message(models.Model):
         return f"{self.request} – {self.created_at:%Y-%m-%d %H:%M}"
 
 
-# --- Notifications: the e-mail outbox (requests_app/notifications.py) ---------------
+# --- Notifications: the e-mail outbox (requests_app/notifications/) ---------------
 
 
 class NotificationStatus(models.TextChoices):
