@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, transaction
 
+from portal.models import AuditEvent
 from portal.roles import Role
 from requests_app import services
 from requests_app.models import Clarification, DataRequest, Decision, Notification, Status
@@ -70,9 +71,9 @@ def winner_of(outcomes: dict[str, str]) -> str:
 
 
 def history_events(case: DataRequest) -> list[str]:
-    """The audit events recorded on the case, oldest first."""
-    reasons = case.history.order_by("history_id").values_list("history_change_reason", flat=True)
-    return [(reason or "").split(":")[0] for reason in reasons]
+    """The audit events recorded on the case (its own moves, not its tables'), oldest first."""
+    events = AuditEvent.objects.filter(case_id=case.pk, target_type="requests_app.datarequest").order_by("sequence")
+    return list(events.values_list("event_type", flat=True))
 
 
 def assert_consistent(case: DataRequest) -> None:

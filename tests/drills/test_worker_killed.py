@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from django.db import connections
 
+from portal.models import AuditEvent
 from requests_app.models import Status
 from requests_app.production import jobs
 from requests_app.production.models import TableJob
@@ -86,8 +87,9 @@ def assert_each_job_ended_once(cases) -> list[TableJob]:
     assert len(finished) == len(cases)
     for job in finished:
         assert job.state == JobState.READY_FOR_CHECKING, job.error
-        reasons = list(job.history.values_list("history_change_reason", flat=True))
-        assert reasons.count("job.ready_for_checking") == 1, reasons
+        moves = AuditEvent.objects.filter(target_type="requests_app.tablejob", target_id=str(job.pk))
+        events = list(moves.values_list("event_type", flat=True))
+        assert events.count("job.ready_for_checking") == 1, events
         folder = jobs.output_folder(job)
         # One run folder, no temporary folder of a killed attempt left beside it.
         assert sorted(path.name for path in folder.parent.iterdir()) == ["run-1"]
@@ -97,8 +99,8 @@ def assert_each_job_ended_once(cases) -> list[TableJob]:
     for case in cases:
         case.refresh_from_db()
         assert case.status == Status.OUTPUT_CHECKING
-        events = [reason.split(":")[0] for reason in case.history.values_list("history_change_reason", flat=True)]
-        assert events.count("outputs.ready_for_checking") == 1
+        moves = AuditEvent.objects.filter(case_id=case.pk, target_type="requests_app.datarequest")
+        assert list(moves.values_list("event_type", flat=True)).count("outputs.ready_for_checking") == 1
     return finished
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
+from portal.models import AuditEvent
 from requests_app import services
 from requests_app.models import DataRequest, Status
 from requests_app.workflow import TransitionError
@@ -168,8 +169,12 @@ def test_history_records_each_change_with_its_author_and_reason(db, requester, d
     assert rows[0].history_type == "+"
     assert {row.history_user_id for row in rows} == {requester.pk}
     assert [row.status for row in rows][-2:] == [Status.RECEIVED, Status.WITHDRAWN]
-    assert rows[-1].history_change_reason.startswith("request.withdrawn")
-    assert rows[-2].history_change_reason.startswith("request.submitted")
+    assert rows[-1].history_change_reason == "No longer needed"  # the requester's own words, nothing parsed
+    moves = AuditEvent.objects.filter(case_id=case.pk).exclude(event_type__startswith="access.")
+    assert [(move.event_type, move.payload["history"]) for move in moves.order_by("sequence")] == [
+        ("request.submitted", rows[-2].history_id),
+        ("request.withdrawn", rows[-1].history_id),
+    ]
     specification = case.specifications.get()
     assert specification.history.get().history_user_id == requester.pk
     attachment = case.attachments.get()
@@ -232,4 +237,5 @@ def test_a_long_withdrawal_reason_is_kept_whole_in_the_history(db, requester, da
 
     case = services.request_withdraw(case=case, actor=requester, reason=reason)
 
-    assert case.history.latest("history_date").history_change_reason == f"request.withdrawn: {reason.strip()}"
+    assert case.history.latest("history_date").history_change_reason == reason.strip()
+    assert AuditEvent.objects.get(case_id=case.pk, event_type="request.withdrawn").payload["note"] == reason.strip()
