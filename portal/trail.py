@@ -63,6 +63,9 @@ class EventType(models.TextChoices):
     JOB_FAILED = "job.failed", _("Table failed")
     OUTPUT_RETURNED = "output.returned", _("Table returned to the officer")
     # What the services change besides the request's state.
+    CRITERION_ASSESSED = "criterion.assessed", _("Criterion assessed")
+    CONSULTATION_ANSWERED = "consultation.answered", _("Data custodian answered")
+    MESSAGE_POSTED = "message.posted", _("Message written")
     SPECIFICATION_ADJUSTED = "specification.adjusted", _("Table adjusted")
     # Reads of protected data (``portal.audit``: the access log's rows, chained).
     ACCESS_READ = "access.read", _("Protected page read")

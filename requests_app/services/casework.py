@@ -106,7 +106,13 @@ def message_post(*, case: DataRequest, actor, body: str, internal: bool = False,
     if not body:
         raise ValidationError({"body": _("Write the message.")})
     message = Message(request=case, author=actor, body=body, is_internal=internal, created_at=now or timezone.now())
-    save_with_history(message, actor=actor, reason="message.internal" if internal else "message.posted")
+    save_with_history(
+        message,
+        actor=actor,
+        event=trail.EventType.MESSAGE_POSTED,
+        case_id=case.pk,
+        payload={"internal": internal},
+    )
     return message
 
 

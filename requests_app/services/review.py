@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal import trail
 from requests_app import clock, notifications, permissions, selectors, workflow
 from requests_app.history import save_with_history
 from requests_app.models import (
@@ -80,7 +81,13 @@ def criterion_assess(*, case: DataRequest, actor, criterion, outcome: str, note:
     assessment.note = note
     assessment.assessed_by = actor
     assessment.assessed_at = now or timezone.now()
-    save_with_history(assessment, actor=actor, reason="criterion.assessed")
+    save_with_history(
+        assessment,
+        actor=actor,
+        event=trail.EventType.CRITERION_ASSESSED,
+        case_id=case.pk,
+        payload={"criterion": criterion.code, "outcome": outcome},
+    )
     return assessment
 
 
@@ -100,7 +107,7 @@ def consultation_open(*, case: DataRequest, actor, custodian, question: str, due
         consultation = Consultation(
             request=locked, custodian=custodian, question=question, due_on=due_on, asked_by=actor, asked_at=at
         )
-        save_with_history(consultation, actor=actor, reason="consultation.opened")
+        save_with_history(consultation, actor=actor)  # the move consult_custodian is the event
         permissions.grant_custodian_permissions(consultation=consultation)
         opened["consultation"] = consultation
 
@@ -127,7 +134,13 @@ def consultation_answer(*, consultation, actor, answer: str, conditions: str = "
     locked.conditions = conditions
     locked.answered_by = actor
     locked.answered_at = now or timezone.now()
-    save_with_history(locked, actor=actor, reason="consultation.answered")
+    save_with_history(
+        locked,
+        actor=actor,
+        event=trail.EventType.CONSULTATION_ANSWERED,
+        case_id=locked.request_id,
+        payload={"custodian": locked.custodian.code, "answer": answer},
+    )
     notifications.record(
         "consultation_answered",
         case=locked.request,
@@ -229,7 +242,7 @@ def decision_propose(*, case: DataRequest, actor, outcome: str, reasons: str, pr
             proposed_by=actor,
             proposed_at=at,
         )
-        save_with_history(decision, actor=actor, reason="decision.proposed")
+        save_with_history(decision, actor=actor)  # the move propose_decision is the event
         decision.provisions.set(provisions)
         proposed["decision"] = decision
 
@@ -267,7 +280,7 @@ def decision_sign_off(*, case: DataRequest, actor, decision: Decision | None = N
             raise ValidationError({"outcome": obstacles})
         decision_.signed_off_by = actor
         decision_.signed_off_at = at
-        save_with_history(decision_, actor=actor, reason="decision.signed_off")
+        save_with_history(decision_, actor=actor)  # the sign-off move is the event
 
     with transaction.atomic():
         signed = workflow.transition(
@@ -292,6 +305,6 @@ def decision_return(
         pending.returned_by = actor
         pending.returned_at = at
         pending.return_reason = reason
-        save_with_history(pending, actor=actor, reason="decision.returned")
+        save_with_history(pending, actor=actor)  # the move return_decision is the event
 
     return workflow.transition(case=case, name="return_decision", actor=actor, reason=reason, now=now, apply=send_back)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from portal import trail
 from portal.models import AuditEvent, AuditVerification
 from portal.roles import Role
-from requests_app import selectors, workflow
+from requests_app import selectors, services, workflow
 from requests_app.models import Status
 from requests_app.workflow import TransitionError
 from tests import factories
@@ -224,3 +224,21 @@ def test_a_tables_life_joins_the_chain_and_stays_out_of_the_requests_timeline():
         "released",
     ]
     assert trail.check_chain(AuditEvent.objects.order_by("sequence")).intact
+
+
+def test_the_services_changes_that_are_no_move_are_events_too(db):
+    case = factories.make_request(status=Status.UNDER_REVIEW)
+    officer = case.assigned_to
+    criterion = services.criteria_for(case)[0]
+    services.criterion_assess(case=case, actor=officer, criterion=criterion, outcome="met")
+    services.message_post(case=case, actor=officer, body="Internal note.", internal=True)
+    assessed = AuditEvent.objects.get(case_id=case.pk, event_type="criterion.assessed")
+    assert assessed.payload == {
+        "criterion": criterion.code,
+        "outcome": "met",
+        "history": case.assessments.get().history.get().history_id,
+    }
+    posted = AuditEvent.objects.get(case_id=case.pk, event_type="message.posted")
+    assert posted.payload["internal"] is True and posted.actor_id == officer.pk
+    # The history keeps plain reasons, or none: nothing in it is a code to parse.
+    assert case.assessments.get().history.get().history_change_reason == ""

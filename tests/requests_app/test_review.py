@@ -440,7 +440,9 @@ def test_who_sent_a_decision_back_is_kept_on_the_decision(case, officer, lead):
 
     decision = case.decisions.get()
     assert decision.returned_by == lead
-    assert decision.history.latest("history_date").history_change_reason == "decision.returned"
+    assert decision.history.latest("history_date").history_user_id == lead.pk
+    returned = AuditEvent.objects.get(case_id=case.pk, event_type="decision.returned")
+    assert (returned.actor_id, returned.payload["note"]) == (lead.pk, ("A long reason. " * 20).strip())
 
 
 def test_no_message_once_the_case_is_withdrawn(db, dataset):
