@@ -28,9 +28,10 @@ BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 PORTAL_BEN
 	WAREHOUSE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_WAREHOUSE) REDIS_URL=$(BENCH_REDIS_URL) \
 	EMAIL_URL=smtp://127.0.0.1:1025 PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1
 # `make run` is the embedded mode: SQLite files under var/, no server at all.
-RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The e-mails' links name the address actually served (`make run PORT=8080` links to :8080).
+RUN_ENV = DEBUG=1 DEMO_MFA_BYPASS_CODE=000000 PORTAL_BASE_URL=http://$(HOST):$(PORT)
 
 .PHONY: run test lint format venv worker clean bench-stats bench drills check-runtime
 
