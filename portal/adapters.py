@@ -3,19 +3,40 @@
 - New accounts are requesters, in the language they signed up in.
 - Staff cannot switch their second factor off (``MFA_ADAPTER``).
 - Failed sign-ins are counted per account *and address* (``ACCOUNT_RATE_LIMITS``).
+- Staff land on their own work after signing in (``LANDING_PAGES``), requesters on their requests.
 """
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from django.utils.translation import get_language
 
 from portal.middleware import must_use_mfa
 from portal.roles import Role
 
+#: Where each role lands after signing in, first match first (a requester lands on their requests).
+LANDING_PAGES = (
+    (Role.ACCESS_LEAD, "workspace:queue"),
+    (Role.PRIVACY_OFFICER, "workspace:queue"),
+    (Role.AUDITOR, "workspace:queue"),
+    (Role.OUTPUT_CHECKER, "outputs:queue"),
+    (Role.DATA_CUSTODIAN, "consultations:list"),
+)
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request) -> str:
+        """Staff land on their own work (the workspace, the outputs to check, the consultations)."""
+        user = request.user
+        for role, page in LANDING_PAGES:
+            if user.has_role(role):
+                return reverse(page)
+        if user.is_authenticated and not user.is_agency_staff:
+            return reverse("requests_app:list")
+        return super().get_login_redirect_url(request)
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
         language = (get_language() or "fr")[:2]

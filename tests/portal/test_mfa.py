@@ -238,3 +238,26 @@ def test_admin_sign_in_goes_through_the_second_factor():
     assert is_authenticated(client)
     assert urlsplit(signed_in["Location"]).path.startswith(reverse("admin:index"))
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        (Role.PRIVACY_OFFICER, "workspace:queue"),
+        (Role.ACCESS_LEAD, "workspace:queue"),
+        (Role.AUDITOR, "workspace:queue"),
+        (Role.OUTPUT_CHECKER, "outputs:queue"),
+        (Role.DATA_CUSTODIAN, "consultations:list"),
+    ],
+)
+def test_staff_land_on_their_own_work_after_signing_in(role, landing):
+    client = Client()
+    password_login(client, factories.make_user(role=role))
+    response = client.post(reverse("mfa_authenticate"), {"code": current_code()})
+    assert response["Location"] == reverse(landing)
+
+
+def test_a_requester_lands_on_their_requests_after_signing_in():
+    client = Client()
+    response = password_login(client, factories.make_user())
+    assert response["Location"] == reverse("requests_app:list")
