@@ -32,7 +32,7 @@ RUN_ENV := DEBUG=1 DEMO_MFA_BYPASS_CODE=000000
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format venv worker clean bench-stats bench drills check-runtime
+.PHONY: run test lint format venv worker clean bench-stats bench bench-disclosure drills check-runtime
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -95,6 +95,11 @@ bench: $(STAMP)
 	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+
+# Disclosure control alone, in memory (no database; also part of `make bench`): the sparse 4-D table, and a new
+# 4-D table protected against 10, 50 and 200 linked tables. BENCH_QUICK=1: smaller tables.
+bench-disclosure: $(STAMP)
+	DEBUG=1 PORTAL_BENCH=1 $(PY) manage.py bench --part linked --json var/bench/disclosure.json $(if $(BENCH_QUICK),--quick)
 
 # audit_requirements: pip-audit of requirements.txt and requirements-dev.txt; fails on a known vulnerability, warns when the advisory
 # service cannot be reached (nothing audited).
