@@ -252,6 +252,7 @@ class Deviations:
         inside[list(start)] = True
         inside &= movable
         inside[cell] = True
+        infeasible_rounds = 0
         while True:
             columns = np.flatnonzero(inside)
             touched = np.unique(self.by_column[:, columns].indices)
@@ -279,9 +280,15 @@ class Deviations:
                     )
                 )
             else:
-                # Infeasible so small: every movable cell sharing a relation with the neighbourhood joins.
+                # Infeasible so small: every movable cell sharing a relation with the neighbourhood joins; after
+                # two such rounds, every movable cell (the whole program: growing it further costs more solves
+                # than it saves, as in a joint lattice, where a deviation must reach past the released cells).
+                infeasible_rounds += 1
                 joining = np.zeros(self.size, dtype=bool)
-                joining[self.rows[touched].indices] = True
+                if infeasible_rounds > 2:
+                    joining[:] = True
+                else:
+                    joining[self.rows[touched].indices] = True
                 joining &= ~inside & movable & (room_up | room_down)
             if not joining.any():
                 break

@@ -40,6 +40,10 @@ TABLE_YEARS = YEARS[3:]
 POLICY = Policy()  # threshold 5, protection level 5: the datasets' default
 PERSONS = "distinct_persons"
 EVENTS = "events"
+#: Insured persons behind the sparse 4-D table (3 762 cells, 907 of them 1 to 4 persons) and behind the new
+#: table of the linked case.
+SPARSE_PERSONS = 5_400
+LINKED_PERSONS = 10_000
 
 
 class Microdata:
