@@ -36,7 +36,7 @@ SEXES = ("F", "M")
 SPECIALTIES = tuple(f"S{number}" for number in range(1, 9))
 UNIVERSE = {"year": YEARS, "region": REGIONS, "age_group": AGE_GROUPS, "sex": SEXES, "specialty": SPECIALTIES}
 ORDER = tuple(UNIVERSE)
-TABLE_YEARS = YEARS[3:]
+TABLE_YEARS = YEARS[4:]  # the new table of the linked case: 4 years × 18 regions × 10 age groups × sex
 POLICY = Policy()  # threshold 5, protection level 5: the datasets' default
 PERSONS = "distinct_persons"
 EVENTS = "events"
@@ -129,7 +129,7 @@ def small_cells(table: Table) -> int:
 def single(*, persons: int, seed: int) -> dict:
     """``protect`` on the sparse 4-D table: time, cells, suppressed cells and their total value."""
     data = Microdata(persons=persons, seed=seed)
-    table = data.table(four_dimensions(), PERSONS, {})
+    table = data.table(four_dimensions(years=YEARS[3:]), PERSONS, {})
     started, cpu = time.perf_counter(), time.process_time()
     protected = protect(table, POLICY)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -167,10 +167,10 @@ def released_tables(data: Microdata, count: int, *, seed: int) -> list[LinkedTab
             regions = REGIONS[start : start + rng.randint(3, 7)]
             dimensions = [dimension("year", TABLE_YEARS), dimension("region", regions), dimension("sex")]
             filters["age_group"] = AGE_GROUPS[rng.randrange(0, 5) :]
-        elif kind == "ages":
+        elif kind == "ages":  # a table by age group over part of the province
             start = rng.randrange(0, 6)
-            dimensions = [dimension("age_group", AGE_GROUPS[start : start + 4]), dimension("region")]
-            filters["year"] = (rng.choice(TABLE_YEARS),)
+            dimensions = [dimension("year", TABLE_YEARS), dimension("age_group")]
+            filters["region"] = REGIONS[start : start + rng.randint(8, 12)]
         elif kind == "specialty":  # one specialty's patients: nested in the new table along specialty
             dimensions = [dimension("year", TABLE_YEARS), dimension("region")]
             filters["specialty"] = tuple(rng.sample(SPECIALTIES[:4], rng.randint(1, 2)))
@@ -201,7 +201,7 @@ def released_tables(data: Microdata, count: int, *, seed: int) -> list[LinkedTab
 def linked(*, persons: int, seed: int, counts: list[int]) -> dict:
     """``protect_linked`` of the new 4-D table against the first 10, 50, 200 released tables."""
     data = Microdata(persons=persons, seed=seed, small_regions=2)
-    table = data.table(four_dimensions(regions=REGIONS[:15]), PERSONS, {})
+    table = data.table(four_dimensions(), PERSONS, {})
     released = released_tables(data, max(counts), seed=seed)
     alone = protect(table, POLICY)
     rows = []
