@@ -97,7 +97,7 @@ bench: $(STAMP)
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
 
 # Disclosure control alone, in memory (no database; also part of `make bench`): the sparse 4-D table, and a new
-# 4-D table protected against 10, 50 and 200 linked tables. BENCH_QUICK=1: smaller tables.
+# 4-D table protected against 10, 50 and 200 linked tables. BENCH_QUICK=1: against 5 and 10 only.
 bench-disclosure: $(STAMP)
 	DEBUG=1 PORTAL_BENCH=1 $(PY) manage.py bench --part linked --json var/bench/disclosure.json $(if $(BENCH_QUICK),--quick)
 
