@@ -33,7 +33,7 @@ PORT ?= 8000
 # The e-mails' links name the address actually served (`make run PORT=8080` links to :8080).
 RUN_ENV = DEBUG=1 DEMO_MFA_BYPASS_CODE=000000 PORTAL_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test lint format venv worker clean bench-stats bench drills check-runtime
+.PHONY: run test lint format venv worker clean bench-stats bench bench-disclosure drills check-runtime
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -96,6 +96,11 @@ bench: $(STAMP)
 	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) REDIS_URL=$(BENCH_REDIS_URL) $(PY) manage.py bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+
+# Disclosure control alone, in memory (no database; also part of `make bench`): the sparse 4-D table, and a new
+# 4-D table protected against 10, 50 and 200 linked tables. BENCH_QUICK=1: against 5 and 10 only.
+bench-disclosure: $(STAMP)
+	DEBUG=1 PORTAL_BENCH=1 $(PY) manage.py bench --part linked --json var/bench/disclosure.json $(if $(BENCH_QUICK),--quick)
 
 # lint-imports: the import-linter contracts of pyproject.toml (which app may import which, no circle).
 # audit_requirements: pip-audit of requirements.txt and requirements-dev.txt; fails on a known vulnerability, warns when the advisory

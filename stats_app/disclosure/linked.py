@@ -226,8 +226,12 @@ class JointLattice:
                 raise DisclosureError(f"{table.label}: dimensions outside the dataset: {sorted(unknown)}.")
         self.sources = [_Source(number, table, self) for number, table in enumerate((new, *linked))]
         #: Dimension code -> whether each person falls in one of its categories (sex): persons add up along it.
+        # (Only persons tables say it: an events table is additive along every dimension.)
         self._partitions_persons = {
-            dimension.code: dimension.additive for table in (new, *linked) for dimension in table.dimensions
+            dimension.code: dimension.additive
+            for table in (new, *linked)
+            if table.measure == PERSONS
+            for dimension in table.dimensions
         }
         self.new = self.sources[0]
         # Which sources can hold a set along each position (bit masks of source numbers), per measure.
@@ -725,7 +729,37 @@ def _joint(
         fixed=dict(fixed or {}),
     )
     relevant = [other for other in linked if other.measure in _linked_measures(measure)]
-    return JointLattice(new, relevant, universe, policy)
+    return JointLattice(new, _overlapping(new, relevant, universe), universe, policy)
+
+
+def _overlapping(
+    new: LinkedTable, linked: Sequence[LinkedTable], universe: Mapping[str, Iterable[str]]
+) -> list[LinkedTable]:
+    """The linked tables whose populations meet the new table's, directly or through other such tables.
+
+    Every relation of the joint program joins two populations that share persons
+    (the same population, one inside the other, or a part of it), so a table
+    whose whole population meets none of these adds nothing the walk could
+    reach: it is dropped before the program is built, rather than indexed.
+    """
+    universe_sets = {code: frozenset(categories) for code, categories in universe.items()}
+
+    def whole(table: LinkedTable) -> dict[str, frozenset[str]]:
+        sets = {code: frozenset(table.fixed.get(code, categories)) for code, categories in universe_sets.items()}
+        for dimension in table.dimensions:
+            sets[dimension.code] = frozenset(dimension.categories)
+        return sets
+
+    wholes = [whole(table) for table in linked]
+    reached = [False] * len(linked)
+    frontier = [whole(new)]
+    while frontier:
+        population = frontier.pop()
+        for number, other in enumerate(wholes):
+            if not reached[number] and all(population[code] & other[code] for code in population):
+                reached[number] = True
+                frontier.append(other)
+    return [table for table, kept in zip(linked, reached, strict=True) if kept]
 
 
 def _linked_measures(measure: str) -> tuple[str, ...]:

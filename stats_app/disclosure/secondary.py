@@ -94,6 +94,10 @@ def choose_complements(
     return SecondaryResult(hidden=hidden, rounds=rounds, programs_solved=programs + deviations.programs_solved)
 
 
+#: Programs over at least this many cells are solved without HiGHS's presolve.
+PRESOLVE_BELOW = 1000
+
+
 class Deviations:
     """The table's relations as linear constraints on deviations ``y = increase − decrease`` from the truth.
 
@@ -252,6 +256,7 @@ class Deviations:
         inside[list(start)] = True
         inside &= movable
         inside[cell] = True
+        infeasible_rounds = 0
         while True:
             columns = np.flatnonzero(inside)
             touched = np.unique(self.by_column[:, columns].indices)
@@ -264,6 +269,8 @@ class Deviations:
                 self.row_upper[touched],
                 np.concatenate([increase_lower[columns], decrease_lower[columns]]),
                 np.concatenate([increase_upper[columns], decrease_upper[columns]]),
+                # Presolve costs more than it saves on a program over most of a table (measured: half the time).
+                presolve=len(columns) < PRESOLVE_BELOW,
             )
             self.programs_solved += 1
             if result.optimal:
@@ -279,9 +286,15 @@ class Deviations:
                     )
                 )
             else:
-                # Infeasible so small: every movable cell sharing a relation with the neighbourhood joins.
+                # Infeasible so small: every movable cell sharing a relation with the neighbourhood joins; after
+                # two such rounds, every movable cell (the whole program: growing it further costs more solves
+                # than it saves, as in a joint lattice, where a deviation must reach past the released cells).
+                infeasible_rounds += 1
                 joining = np.zeros(self.size, dtype=bool)
-                joining[self.rows[touched].indices] = True
+                if infeasible_rounds > 2:
+                    joining[:] = True
+                else:
+                    joining[self.rows[touched].indices] = True
                 joining &= ~inside & movable & (room_up | room_down)
             if not joining.any():
                 break

@@ -8,7 +8,10 @@
    100 000 (the database), generated only when not already there;
 3. SQL queries and time of the queue and case pages at each size;
 4. the web — gunicorn (2 workers) on loopback with the 100 000 cases, locust
-   for 60 s: 20 staff browsing queues and case pages, 50 requesters filing.
+   for 60 s: 20 staff browsing queues and case pages, 50 requesters filing;
+5. disclosure control in memory (``tests/bench/disclosure.py``): ``protect`` on
+   a sparse 4-D table, and ``protect_linked`` of a new 4-D table against 10, 50
+   and 200 released tables of its dataset.
 
 Each part runs in a process of its own, with the database of its size in its
 environment, and hands back JSON. Prints a table; writes ``var/bench/results.json``.
@@ -64,14 +67,22 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, default=Path(settings.VAR_DIR) / "bench" / "results.json")
         parser.add_argument("--skip-web", action="store_true")
         # One part, in this process (what the full run starts in each child process).
-        parser.add_argument("--part", choices=["stats", "cases", "pages", "web"])
+        parser.add_argument("--part", choices=["stats", "cases", "pages", "web", "linked"])
         parser.add_argument("--size", type=int, default=0)
         parser.add_argument("--seconds", type=int, default=60)
         parser.add_argument("--staff", type=int, default=20)
         parser.add_argument("--requesters", type=int, default=50)
         parser.add_argument("--json", type=Path)
+        parser.add_argument("--quiet", action="store_true", help="With --part: hand back the JSON only.")
 
     def handle(self, *args, part: str | None, **options):
+        if part == "linked":  # in memory: no database
+            result = self._part_linked(**options)
+            options["json"].parent.mkdir(parents=True, exist_ok=True)
+            options["json"].write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+            if not options.get("quiet"):
+                self._print_disclosure(result)
+            return
         if connections["default"].vendor != "postgresql" or connections["warehouse"].vendor != "postgresql":
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL and WAREHOUSE_URL (make bench).")
         if part:
@@ -113,6 +124,16 @@ class Command(BaseCommand):
         folder = Path(settings.VAR_DIR) / "bench" / "web"  # locust's CSV and log, gunicorn's log
         return web.run(staff=staff, requesters=requesters, seconds=seconds, workers=2, threads=4, folder=folder)
 
+    def _part_linked(self, **options) -> dict:
+        from tests.bench import disclosure
+
+        # --quick: the same tables against fewer linked ones (sparser tables would be slower, not quicker).
+        counts = [5, 10] if options["quick"] else [10, 50, 200]
+        return {
+            "single": disclosure.single(persons=disclosure.SPARSE_PERSONS, seed=SEED),
+            "linked": disclosure.linked(persons=disclosure.LINKED_PERSONS, seed=SEED, counts=counts),
+        }
+
     # --- the whole run ---------------------------------------------------------------------------
 
     def _child(self, part: str, *, env: dict | None = None, **arguments) -> dict:
@@ -120,7 +141,11 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "part.json"
             command = [sys.executable, "manage.py", "bench", f"--part={part}", f"--json={out}"]
-            command += [f"--{name}={value}" for name, value in arguments.items() if value is not None]
+            command += [
+                f"--{name}" if value is True else f"--{name}={value}"
+                for name, value in arguments.items()
+                if value is not None
+            ]
             if self.quick:
                 command.append("--quick")
             self.stdout.write(self.style.MIGRATE_HEADING(f"· {part} {arguments or ''}"))
@@ -168,6 +193,7 @@ class Command(BaseCommand):
                 requesters=10 if quick else options["requesters"],
             )
             results["web"]["cases"] = label
+        results["disclosure"] = self._child("linked", quiet=True)
         results["total_seconds"] = round(time.perf_counter() - started, 1)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
@@ -198,6 +224,7 @@ class Command(BaseCommand):
                 f"{row['service_rows']:>13,} rows: {alone['cells']} cells, {alone['suppressed']} suppressed, "
                 f"{alone['seconds']} s ({alone['method']}, audit {'passed' if alone['audit_passed'] else 'FAILED'})"
             )
+        self._print_disclosure(results["disclosure"])
         write(self.style.MIGRATE_HEADING("Cases"))
         for label, row in results["cases"].items():
             generated = "reused" if row["generate_seconds"] is None else f"{row['generate_seconds']} s"
@@ -227,6 +254,31 @@ class Command(BaseCommand):
                 )
             write(f"Requests submitted during the run: {web['requests_submitted']}")
         write(self.style.SUCCESS(f"make bench: {results['total_seconds']} s"))
+
+    def _print_disclosure(self, disclosure: dict) -> None:
+        write = self.stdout.write
+        single = disclosure["single"]
+        write(self.style.MIGRATE_HEADING("Disclosure control in memory: the sparse 4-D table alone"))
+        write(
+            f"{single['cells']} cells, {single['small_cells']} small: {single['seconds']} s "
+            f"({single['cpu_seconds']} s CPU), {single['suppressed']} suppressed counting {single['suppressed_value']}"
+            f" (audit {'passed' if single['audit_passed'] else 'FAILED'})"
+        )
+        linked = disclosure["linked"]
+        write(
+            self.style.MIGRATE_HEADING(
+                f"Linked protection: a new 4-D table of {linked['cells']} cells ({linked['small_cells']} small)"
+            )
+        )
+        write(f"{'linked tables':>13} {'overlapping':>11} {'nodes':>6} {'cells':>6} {'extra suppressed':>16} {'s':>7}")
+        for row in linked["cases"]:
+            if "refused" in row:
+                write(f"{row['linked_tables']:>13} refused: {row['refused']}")
+                continue
+            write(
+                f"{row['linked_tables']:>13} {row['tables_in_program']:>11} {row['nodes']:>6} {row['cells']:>6} "
+                f"{row['extra_suppressed']:>16} {row['seconds']:>7}"
+            )
 
 
 def _read(path: Path) -> dict:
