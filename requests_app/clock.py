@@ -31,9 +31,10 @@ def pause_days(asked_at: datetime, answered_at: datetime) -> int:
 
 def due_at(*, received_at: datetime, paused_days: int = 0, extension_days: int = 0) -> datetime:
     days = settings.STATUTORY_DELAY_DAYS + paused_days + extension_days
-    # The same local time ``days`` later; normalised, so that a time the spring change skips (02:30 on the
-    # day clocks go forward) becomes the real moment it names (03:30), equal to the value read back.
-    return timezone.localtime((timezone.localtime(received_at) + timedelta(days=days)).astimezone(UTC))
+    # The same local time ``days`` later, as a moment in UTC: a time the spring change skips (02:30 on the day
+    # clocks go forward) becomes the real moment it names (03:30), and a time the autumn change repeats (01:20)
+    # is no ambiguous local time, which Python never finds equal to any moment of another zone (PEP 495).
+    return (timezone.localtime(received_at) + timedelta(days=days)).astimezone(UTC)
 
 
 @dataclass(frozen=True)

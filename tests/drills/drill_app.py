@@ -15,11 +15,12 @@ from portal.celery import app
 
 django.setup()
 
-from requests_app import notifications  # noqa: E402 - needs the apps loaded
+from requests_app.notifications import outbox  # noqa: E402 - needs the apps loaded
 
-notifications.RETRY_FIRST_DELAY = timedelta(seconds=float(os.environ.get("DRILL_RETRY_FIRST_SECONDS", "1")))
-notifications.RETRY_MAX_DELAY = timedelta(seconds=float(os.environ.get("DRILL_RETRY_MAX_SECONDS", "4")))
-notifications.SWEEP_AFTER = timedelta(seconds=float(os.environ.get("DRILL_SWEEP_AFTER_SECONDS", "3")))
+# The outbox module reads these (the package only re-exports them).
+outbox.RETRY_FIRST_DELAY = timedelta(seconds=float(os.environ.get("DRILL_RETRY_FIRST_SECONDS", "1")))
+outbox.RETRY_MAX_DELAY = timedelta(seconds=float(os.environ.get("DRILL_RETRY_MAX_SECONDS", "4")))
+outbox.SWEEP_AFTER = timedelta(seconds=float(os.environ.get("DRILL_SWEEP_AFTER_SECONDS", "3")))
 app.conf.beat_schedule = {
     "notifications-sweep-outbox": {
         "task": "requests_app.tasks.sweep_outbox",

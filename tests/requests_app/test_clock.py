@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from portal.roles import Role
 from requests_app import clock, services
@@ -187,3 +188,12 @@ def test_a_due_date_in_the_hour_clocks_skip_is_the_real_moment_it_names():
     due = clock.due_at(received_at=received)
     assert due == due.astimezone(UTC)  # a time in the gap compares unequal to every other zone's (PEP 495)
     assert due.astimezone(UTC) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_a_due_date_in_the_hour_the_autumn_change_repeats_is_one_moment():
+    """Filed at 01:20 on 12 October 2026, due 20 days later at 01:20 on 1 November, an hour Montréal lives twice:
+    the first 01:20 (daylight time), equal to itself read back from the database in UTC."""
+    received = datetime(2026, 10, 12, 1, 20, tzinfo=ZoneInfo("America/Montreal"))
+    due = clock.due_at(received_at=received)
+    assert due == datetime(2026, 11, 1, 5, 20, tzinfo=UTC)  # an ambiguous local time would compare unequal
+    assert timezone.localtime(due).hour == 1

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from portal.models import AuditEvent
 from portal.roles import Role
 from requests_app.models import Status
 from requests_app.production import jobs
@@ -76,4 +77,16 @@ def test_a_move_records_its_audit_event_with_the_actor():
     latest = job.history.order_by("-history_id").first()
     assert latest.state == JobState.RETURNED
     assert latest.history_user == checker
-    assert latest.history_change_reason == "output.returned: Too many suppressed cells."
+    assert latest.history_change_reason == "Too many suppressed cells."  # the checker's words, no event code
+    returned = AuditEvent.objects.get(
+        target_type="requests_app.tablejob", target_id=str(job.pk), event_type="output.returned"
+    )
+    assert (returned.actor_id, returned.case_id) == (checker.pk, case.pk)
+    assert returned.payload == {
+        "transition": "return",
+        "from": JobState.READY_FOR_CHECKING,
+        "to": JobState.RETURNED,
+        "run": job.run,
+        "history": latest.history_id,
+        "note": "Too many suppressed cells.",
+    }

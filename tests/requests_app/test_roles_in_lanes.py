@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
-from django.test import Client
 from django.urls import reverse
 
 from portal.models import User
@@ -53,9 +52,7 @@ def test_a_requester_still_files(db):
 
 
 def test_the_admin_warns_while_fewer_than_two_leads_exist(db):
-    admin = factories.make_user(role=Role.AUDITOR, is_superuser=True, is_staff=True)
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(admin)
+    client = client_for(factories.make_user(role=Role.AUDITOR, is_superuser=True, is_staff=True))
     factories.make_user(role=Role.ACCESS_LEAD)
     assert "There is 1 active access lead" in client.get(reverse("admin:index")).content.decode()
     factories.make_user(role=Role.ACCESS_LEAD)
