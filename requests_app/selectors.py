@@ -105,19 +105,18 @@ def status_timeline(case: DataRequest) -> list[TimelineEntry]:
     moves = AuditEvent.objects.filter(case_id=case.pk, target_type=CASE, payload__has_key="transition").order_by(
         "sequence"
     )
-    for at, move in moves.values_list("occurred_at", "payload"):
-        if move["to"] == move["from"]:
-            continue
+    for at, event_type, move in moves.values_list("occurred_at", "event_type", "payload"):
         transition = TRANSITIONS.get(move["transition"])
         public = transition is not None and transition.note_is_public
-        entries.append(
-            TimelineEntry(
-                at=at,
-                status=move["to"],
-                status_label=Status(move["to"]).label if move["to"] in Status.values else move["to"],
-                reason=move.get("note", "") if public else "",
-            )
-        )
+        note = move.get("note", "") if public else ""
+        if event_type == EventType.REQUEST_EXTENDED:
+            # A legal notice (Access Act s. 47): the requester's history shows it, with its text.
+            entries.append(TimelineEntry(at, move["to"], EventType.REQUEST_EXTENDED.label, note))
+            continue
+        if move["to"] == move["from"]:
+            continue
+        label = Status(move["to"]).label if move["to"] in Status.values else move["to"]
+        entries.append(TimelineEntry(at=at, status=move["to"], status_label=label, reason=note))
     return entries
 
 

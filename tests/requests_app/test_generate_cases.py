@@ -180,7 +180,8 @@ def test_generated_cases_have_the_audit_trail_their_moves_write_and_it_verifies(
     for case in generated.exclude(status=Status.DRAFT)[:150]:
         statuses = [record.status for record in case.history.order_by("history_date", "history_id")]
         changes = [status for status, _ in itertools.groupby(statuses)]
-        assert [entry.status for entry in selectors.status_timeline(case)] == changes, case.reference
+        timeline = [status for status, _ in itertools.groupby(e.status for e in selectors.status_timeline(case))]
+        assert timeline == changes, case.reference  # an extension's notice keeps the status it was given in
     for move in AuditEvent.objects.values_list("payload", flat=True):
         assert history_status[move["history"]] == move["to"]
     assert trail.check_chain(AuditEvent.objects.order_by("sequence")).intact

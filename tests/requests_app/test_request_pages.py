@@ -261,3 +261,15 @@ def test_acknowledgement_page_is_kept_after_submission(requester, requester_clie
     assert response.status_code == 200
     assert case.reference in text(response)
     assert "deemed to have refused access" in text(response)
+
+
+def test_the_extension_notice_is_on_the_requesters_page_and_in_their_history(requester, dataset):
+    """Access Act s. 47: the notice of extension is a legal notice; the requester reads it in the portal."""
+    case = factories.make_request(requester=requester, dataset=dataset, status=Status.UNDER_REVIEW)
+    notice = "Processing within the time limit would unduly impede the agency's normal operations."
+    services.deadline_extend(case=case, actor=case.assigned_to, days=10, notice=notice)
+    page = client_for(requester).get(url("detail", case)).content.decode()
+    assert notice.replace("'", "&#x27;") in re.search(r'<dd id="extension-notice">(.*?)</dd>', page, re.S).group(1)
+    timeline = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S).group(1)
+    assert "Time limit extended" in timeline and notice.replace("'", "&#x27;") in timeline
+    assert case.assigned_to.email not in timeline
