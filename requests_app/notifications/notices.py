@@ -186,7 +186,13 @@ EVENTS: dict[str, Event] = {
     "output_released": Event(
         (Notice("output_released", REQUESTER, _("Statistics are released to me"), essential=True),)
     ),
-    "request_withdrawn": Event((Notice("request_withdrawn", OFFICER, _("A requester withdraws a request")),)),
+    "request_withdrawn": Event(
+        (
+            # The requester's own act, confirmed: what was withdrawn and when, so they know nothing more is due.
+            Notice("withdrawal_confirmed", REQUESTER, _("My withdrawal of a request is confirmed"), essential=True),
+            Notice("request_withdrawn", OFFICER, _("A requester withdraws a request")),
+        )
+    ),
     "due_reminder": Event((Notice("due_reminder", OFFICER, _("Reminder: a request is due soon")),)),
     "overdue": Event((Notice("overdue_alert", LEADS, _("Alert: a request is overdue")),)),
     "clarification_reminder": Event(

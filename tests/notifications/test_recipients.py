@@ -26,7 +26,16 @@ def test_every_notification_of_the_workflow_is_in_the_table():
 def test_the_legal_notices_to_the_requester_are_the_essential_ones():
     essential = {notice.name for notice in notifications.NOTICES.values() if notice.essential}
 
-    assert essential == {"acknowledgement", "clarification_asked", "delay_extended", "decision_sent", "output_released"}
+    # The withdrawal's confirmation is no legal notice, but it confirms the requester's own act: an optional
+    # notice would spare them, as it spares every actor.
+    assert essential == {
+        "acknowledgement",
+        "clarification_asked",
+        "delay_extended",
+        "decision_sent",
+        "output_released",
+        "withdrawal_confirmed",
+    }
     assert all(notifications.NOTICES[name].audience is notifications.REQUESTER for name in essential)
 
 
@@ -271,3 +280,13 @@ def test_each_release_tells_the_requester_once(checker):
     rows = Notification.objects.filter(request=case, notice="output_released")
     assert rows.count() == 2
     assert {row.recipient_id for row in rows} == {case.requester_id}
+
+
+def test_a_withdrawal_is_confirmed_to_the_requester_once(officer):
+    case = factories.make_request(status=Status.UNDER_REVIEW, officer=officer)
+
+    services.request_withdraw(case=case, actor=case.requester, reason="No longer needed.")
+
+    assert told(case, "withdrawal_confirmed") == {case.requester.email: case.requester.language}
+    body = notifications.render(row_for(case, "withdrawal_confirmed", case.requester)).body
+    assert case.reference in body
