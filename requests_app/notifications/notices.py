@@ -179,10 +179,12 @@ EVENTS: dict[str, Event] = {
                 essential=True,
                 document=_decision_letter,
             ),
+            Notice("decision_signed", OFFICER, _("A decision on my case is signed off")),
         ),
         about=_signed_decision,
     ),
     "output_ready": Event((Notice("output_ready", CHECKERS, _("Outputs are ready for checking")),)),
+    "output_returned": Event((Notice("output_returned", OFFICER, _("The output checker returns a table")),)),
     "output_released": Event(
         (Notice("output_released", REQUESTER, _("Statistics are released to me"), essential=True),)
     ),

@@ -304,6 +304,8 @@ def output_return(*, job: TableJob, actor, reason: str, now: datetime | None = N
     with transaction.atomic():
         locked = job_transition(job_id=job.pk, name="return", actor=actor, reason=reason, now=now, apply=returned)
         ledger.drop_hold(holder_of(locked))
+        occurrence = f"job-{locked.pk}-run-{locked.run}-returned"
+        notifications.record("output_returned", case=locked.request, actor=actor, occurrence=occurrence)
     return locked
 
 

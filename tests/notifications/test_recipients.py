@@ -290,3 +290,24 @@ def test_a_withdrawal_is_confirmed_to_the_requester_once(officer):
     assert told(case, "withdrawal_confirmed") == {case.requester.email: case.requester.language}
     body = notifications.render(row_for(case, "withdrawal_confirmed", case.requester)).body
     assert case.reference in body
+
+
+def test_a_signed_decision_is_told_to_the_officer_who_proposed_it(officer):
+    case = factories.make_request(status=Status.REFUSED, officer=officer)
+
+    assert told(case, "decision_signed") == {officer.email: officer.language}
+    assert Notification.objects.filter(request=case, notice="decision_signed").count() == 1
+
+
+@pytest.mark.django_db(databases=["default", "warehouse"])
+@pytest.mark.usefixtures("warehouse")
+def test_a_table_returned_by_the_checker_is_told_to_the_officer_once(checker, officer):
+    from requests_app.production import jobs
+
+    case = factories.make_request(status=Status.OUTPUT_CHECKING, officer=officer)
+    job = case.table_jobs.get()
+    jobs.output_return(job=job, actor=checker, reason="Too many suppressed cells.")
+
+    assert told(case, "output_returned") == {officer.email: officer.language}
+    row = row_for(case, "output_returned", officer)
+    assert case.reference in notifications.render(row).body and "Too many" not in notifications.render(row).body
