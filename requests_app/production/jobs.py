@@ -128,9 +128,10 @@ def job_finish(
         case = DataRequest.objects.get(pk=job.request_id)
         if case.status == Status.PRODUCING:
             workflow.transition(case=case, name="outputs_ready", actor=None, reason="", now=now)
-        else:
+        elif job.run > 1:
             # A table produced again after a return or a failure: the case is already past production,
-            # but the checkers must still hear that this run awaits them.
+            # but the checkers must still hear that this run awaits them. The other tables of the first
+            # production are the same event as the first one ready (one e-mail, not one per table).
             notifications.record("output_ready", case=case, occurrence=f"job-{job.pk}-run-{job.run}")
     return job
 

@@ -311,3 +311,12 @@ def test_a_table_returned_by_the_checker_is_told_to_the_officer_once(checker, of
     assert told(case, "output_returned") == {officer.email: officer.language}
     row = row_for(case, "output_returned", officer)
     assert case.reference in notifications.render(row).body and "Too many" not in notifications.render(row).body
+
+
+@pytest.mark.django_db(databases=["default", "warehouse"])
+@pytest.mark.usefixtures("warehouse")
+def test_the_tables_of_one_production_make_one_outputs_ready_email_per_checker(checker):
+    case = factories.make_request(status=Status.OUTPUT_CHECKING, tables=3)
+
+    assert case.table_jobs.filter(state="ready_for_checking").count() == 3
+    assert Notification.objects.filter(request=case, notice="output_ready", recipient=checker).count() == 1
