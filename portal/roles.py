@@ -47,6 +47,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "requests_app.view_clarification",
         "requests_app.view_tablejob",
         "requests_app.view_outputdownload",
+        # The outbox: what was sent, what waits, what failed, and sending again.
+        "requests_app.view_notification",
+        "requests_app.retry_notification",
         "portal.view_user",
     ]
     + [f"requests_app.view_{model}" for model in _REVIEW]
@@ -65,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "requests_app.view_tablejob",
         "requests_app.view_historicaltablejob",
         "requests_app.view_outputdownload",
+        "requests_app.view_notification",
         "portal.view_user",
         "portal.view_accesslog",
         "portal.view_auditevent",
@@ -78,9 +82,11 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
 def apply_roles(apps=None) -> dict[str, tuple[set[str], set[str]]]:
     """Make each role's group hold exactly its permissions of ``ROLE_PERMISSIONS``; return what changed.
 
-    ``apps`` is a migration's app registry, or ``None`` for the running project's. The result maps a role to
+    ``apps`` is a migration's app registry (a permission whose model a later migration creates is skipped:
+    that migration applies the table again), or ``None`` for the running project's. The result maps a role to
     (permissions added, permissions removed); a role that already matched is absent.
     """
+    in_migration = apps is not None
     if apps is None:
         from django.apps import apps
     Group = apps.get_model("auth", "Group")
@@ -91,7 +97,12 @@ def apply_roles(apps=None) -> dict[str, tuple[set[str], set[str]]]:
         wanted = set()
         for name in names:
             app_label, codename = name.split(".")
-            wanted.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is None and in_migration:
+                continue  # a migration: the model or permission comes in a later migration, which applies it
+            if permission is None:
+                raise LookupError(f"ROLE_PERMISSIONS names {name}, which does not exist.")
+            wanted.add(permission)
         held = set(group.permissions.all())
         if wanted != held:
             group.permissions.set(wanted)

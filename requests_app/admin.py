@@ -13,9 +13,11 @@ assignment service; who holds rights is shown read-only instead.
 from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from guardian.shortcuts import get_users_with_perms
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
+from requests_app import notifications
 from requests_app.models import (
     Attachment,
     Clarification,
@@ -152,3 +154,16 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("request__reference", "recipient__email", "idempotency_key")
     list_select_related = ("request", "recipient")
     date_hierarchy = "created_at"
+    actions = ["send_again_now"]
+
+    @admin.action(description=_("Send the selected e-mails again now"), permissions=["retry"])
+    def send_again_now(self, request, queryset):
+        count = notifications.retry_now(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail is queued again.", "%(count)d e-mails are queued again.", count)
+            % {"count": count},
+        )
+
+    def has_retry_permission(self, request) -> bool:
+        return request.user.has_perm("requests_app.retry_notification")

@@ -41,6 +41,7 @@ from requests_app.notifications.outbox import (
     message_id,
     render,
     retry_delay,
+    retry_now,
     sweep,
 )
 from requests_app.notifications.recording import queue_deliveries, record
@@ -65,5 +66,6 @@ __all__ = [
     "record",
     "render",
     "retry_delay",
+    "retry_now",
     "sweep",
 ]

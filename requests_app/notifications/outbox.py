@@ -163,3 +163,19 @@ def sweep(*, now: datetime | None = None) -> list[int]:
         Notification.objects.filter(pk__in=ids).update(next_attempt_at=now)
         queue_after_commit(ids)
     return ids
+
+
+def retry_now(notification_ids, *, now: datetime | None = None) -> int:
+    """Staff send pending or failed rows again at once (the outbox page): each is pending, due now, and queued
+    after the commit; a row already sent is left alone. Returns how many rows were put back."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = (
+            Notification.objects.select_for_update()
+            .filter(pk__in=list(notification_ids))
+            .exclude(status=NotificationStatus.SENT)
+        )
+        ids = list(rows.values_list("pk", flat=True))
+        Notification.objects.filter(pk__in=ids).update(status=NotificationStatus.PENDING, next_attempt_at=now)
+        queue_after_commit(ids)
+    return len(ids)

@@ -4,6 +4,7 @@ nor undo anything."""
 import logging
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.roles import Role
@@ -12,6 +13,7 @@ from requests_app.models import DataRequest, Notification, NotificationStatus, S
 from requests_app.tasks import send_notification, sweep_outbox
 from tests import factories
 from tests.notifications.conftest import RECEIVED, row_for, tasks_in_process
+from tests.requests_app.pages import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +258,26 @@ def test_rows_queued_after_the_commit_are_delivered(mailoutbox, celery_in_proces
     services.request_submit(case=draft, actor=draft.requester)
 
     assert [message.to for message in mailoutbox] == [[draft.requester.email]]
+
+
+def test_a_lead_sends_a_failed_e_mail_again_from_the_outbox_page(db):
+    case = factories.make_request(status=Status.RECEIVED)
+    row = Notification.objects.filter(request=case).first()
+    Notification.objects.filter(pk=row.pk).update(status=NotificationStatus.FAILED, attempts=9)
+    client = client_for(factories.make_user(role=Role.ACCESS_LEAD, is_staff=True))
+    page = client.get(reverse("admin:requests_app_notification_changelist") + "?status__exact=failed")
+    assert page.status_code == 200 and case.reference in page.content.decode()
+    answer = client.post(
+        reverse("admin:requests_app_notification_changelist"),
+        {"action": "send_again_now", "_selected_action": [row.pk]},
+        follow=True,
+    )
+    assert "1 e-mail is queued again." in answer.content.decode()
+    row.refresh_from_db()
+    assert row.status == NotificationStatus.PENDING and row.next_attempt_at is not None
+
+
+def test_an_auditor_reads_the_outbox_but_cannot_send_again(db):
+    client = client_for(factories.make_user(role=Role.AUDITOR, is_staff=True))
+    page = client.get(reverse("admin:requests_app_notification_changelist"))
+    assert page.status_code == 200 and "send_again_now" not in page.content.decode()
