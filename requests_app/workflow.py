@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal import trail
 from requests_app import notifications, permissions
+from requests_app.history import save_with_history
 from requests_app.models import DataRequest
 from requests_app.states import APPROVED_STATES, DECISION_OUTCOMES, OPEN_STATES, Status
 
@@ -235,26 +235,22 @@ def transition(
             apply(locked, now)
         if spec.target is not None:
             locked.status = spec.target
-        locked._history_user = actor
-        locked._change_reason = reason  # plain text, or nothing: what the move was is the audit event's
-        locked.save()
-        history_id = _history_id(locked)
-        # The event names the history row the move wrote, so the case's history reads what it was.
-        payload = {"transition": spec.name, "from": before, "to": locked.status, "history": history_id}
+        payload = {"transition": spec.name, "from": before, "to": locked.status}
         if locked.assigned_to_id != officer_before:
             payload["assigned_to"] = locked.assigned_to_id
         if reason:
             payload["note"] = reason
-        trail.record(spec.audit_event, actor=actor, target=locked, case_id=locked.pk, payload=payload, at=now)
+        # The reason is plain text, or nothing: what the move was is the audit event's, which names the
+        # history row written, so the case's history reads what it was.
+        move = save_with_history(
+            locked, actor=actor, reason=reason, event=spec.audit_event, case_id=locked.pk, payload=payload, at=now
+        )
         if spec.notification:
             # In this transaction: the e-mails exist if and only if the move does; they go out after the commit.
-            notifications.record(spec.notification, case=locked, actor=actor, occurrence=str(history_id))
+            # The history row names this occurrence of the move for the outbox.
+            occurrence = str(move.payload["history"])
+            notifications.record(spec.notification, case=locked, actor=actor, occurrence=occurrence)
     return locked
-
-
-def _history_id(case: DataRequest) -> int:
-    """The history row the move just wrote: it names this occurrence of the move for the outbox and the trail."""
-    return case.history.order_by("-history_id").values_list("history_id", flat=True).first()
 
 
 def mermaid_diagram() -> str:

@@ -29,7 +29,7 @@ from requests_app import notifications, workflow
 from requests_app.history import save_with_history
 from requests_app.models import DataRequest
 from requests_app.production.models import OutputDownload, TableJob
-from requests_app.production.workflow import JobTransitionError, job_transition, record_job_event
+from requests_app.production.workflow import JobTransitionError, job_transition
 from requests_app.states import JobState, Status
 from stats_app import ledger, outputs, pipeline
 from stats_app.catalogue import validate_specification
@@ -68,8 +68,14 @@ def production_start(*, case: DataRequest, actor, now: datetime | None = None) -
         jobs = []
         for table in tables:
             job = TableJob(request=case, table=table, specification=specification_as_run(table), queued_at=now)
-            save_with_history(job, actor=actor, reason="")
-            record_job_event(EventType.JOB_QUEUED, job, actor=actor, at=now, transition="queue", before="")
+            save_with_history(
+                job,
+                actor=actor,
+                event=EventType.JOB_QUEUED,
+                case_id=case.pk,
+                payload={"transition": "queue", "from": "", "to": job.state, "run": job.run},
+                at=now,
+            )
             _queue(job)
             jobs.append(job)
     return jobs

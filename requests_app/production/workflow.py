@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal import trail
 from requests_app import permissions
 from requests_app.history import save_with_history
 from requests_app.production.models import TableJob
@@ -121,15 +120,11 @@ def job_transition(
             apply(job, now)
         job.state = spec.target
         text = reason(job) if callable(reason) else reason
-        save_with_history(job, actor=actor, reason=text)  # plain text, or nothing: the move is the audit event's
-        record_job_event(spec.audit_event, job, actor=actor, at=now, transition=spec.name, before=before, note=text)
+        payload = {"transition": spec.name, "from": before, "to": job.state, "run": job.run}
+        if text:
+            payload["note"] = text
+        # Plain text, or nothing, in the history: the move is the audit event's.
+        save_with_history(
+            job, actor=actor, reason=text, event=spec.audit_event, case_id=job.request_id, payload=payload, at=now
+        )
     return job
-
-
-def record_job_event(event: str, job: TableJob, *, actor, at, transition: str, before: str, note: str = "") -> None:
-    """The job's move in the audit trail, naming the history row it wrote."""
-    history_id = job.history.order_by("-history_id").values_list("history_id", flat=True).first()
-    payload = {"transition": transition, "from": before, "to": job.state, "run": job.run, "history": history_id}
-    if note:
-        payload["note"] = note
-    trail.record(event, actor=actor, target=job, case_id=job.request_id, payload=payload, at=at)
