@@ -91,21 +91,22 @@ def apply_roles(apps=None) -> dict[str, tuple[set[str], set[str]]]:
         from django.apps import apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    # Every permission by its label, read once (the tests' flushed databases run this before each test).
+    by_label = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list("pk", "content_type__app_label", "codename")
+    }
+    label_of = {pk: label for label, pk in by_label.items()}
     changes = {}
     for role, names in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role.value)
-        wanted = set()
-        for name in names:
-            app_label, codename = name.split(".")
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if permission is None and in_migration:
-                continue  # a migration: the model or permission comes in a later migration, which applies it
-            if permission is None:
-                raise LookupError(f"ROLE_PERMISSIONS names {name}, which does not exist.")
-            wanted.add(permission)
-        held = set(group.permissions.all())
+        missing = [name for name in names if name not in by_label]
+        if missing and not in_migration:
+            raise LookupError(f"ROLE_PERMISSIONS names {missing[0]}, which does not exist.")
+        # In a migration, a permission whose model a later migration creates is skipped: that one applies it.
+        wanted = {by_label[name] for name in names if name in by_label}
+        held = set(group.permissions.values_list("pk", flat=True))
         if wanted != held:
             group.permissions.set(wanted)
-            label = lambda permission: f"{permission.content_type.app_label}.{permission.codename}"  # noqa: E731
-            changes[role.value] = ({label(p) for p in wanted - held}, {label(p) for p in held - wanted})
+            changes[role.value] = ({label_of[pk] for pk in wanted - held}, {label_of[pk] for pk in held - wanted})
     return changes
