@@ -1,10 +1,10 @@
 """The life of a table job, as data: shaped like the case's ``requests_app.workflow``.
 
 ``JOB_TRANSITIONS`` lists every allowed move of a job: from which states, to
-which state, who may fire it, and the audit event its history records.
+which state, who may fire it, and the audit event it writes to the trail.
 ``job_transition`` is the one function that writes ``TableJob.state``: it locks
 the job's row, checks the run, the state and the actor, applies the caller's
-changes and saves them with the history.
+changes and saves them with the history and the audit event.
 """
 
 from collections.abc import Callable
@@ -98,7 +98,7 @@ def job_transition(
     ``run`` is the run the caller acts on (a worker's message): when the job was
     queued again since, the move is refused. ``apply`` makes the caller's own
     changes on the locked row before it is saved; ``reason``, text or a function
-    of the changed job, follows the audit event in the history.
+    of the changed job, is the history's plain reason and the event's note.
     Raises ``TableJob.DoesNotExist``, ``PermissionDenied`` or ``JobTransitionError``; changes nothing then.
     """
     spec = JOB_TRANSITIONS[name]
