@@ -25,7 +25,15 @@ STAFF_ROLES = frozenset(Role) - {Role.REQUESTER}
 
 
 _CATALOGUE = ["custodian", "dataset", "measure", "dimension", "category"]
-_REVIEW = ["legalprovision", "legalcriterion", "criterionassessment", "consultation", "decision", "message"]
+_REVIEW = [
+    "legalprovision",
+    "legalcriterion",
+    "criterionassessment",
+    "consultation",
+    "decision",
+    "amendment",
+    "message",
+]
 _CASE = ["datarequest", "tablespecification", "attachment", "clarification"]
 _LEGAL = ["legalprovision", "legalcriterion"]
 

@@ -19,6 +19,7 @@ from guardian.shortcuts import get_users_with_perms
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
 from requests_app import notifications
 from requests_app.models import (
+    Amendment,
     Attachment,
     Clarification,
     Consultation,
@@ -136,7 +137,7 @@ class LegalCriterionAdmin(HistoryAdmin):
 # --- Review records: read only, changed through the services ----------------------------
 
 
-@admin.register(Clarification, CriterionAssessment, Consultation, Decision, Message)
+@admin.register(Amendment, Clarification, CriterionAssessment, Consultation, Decision, Message)
 class ReviewRecordAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ("__str__",)
     search_fields = ("request__reference",)

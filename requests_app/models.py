@@ -526,6 +526,77 @@ class Decision(models.Model):
         return self.signed_off_at is None and self.returned_at is None
 
 
+class Amendment(models.Model):
+    """A change to a table that a signed decision approved: proposed by the officer, signed off by a lead.
+
+    Once a decision is signed, a table's scope changes only through an amendment
+    (``services.amendments``), whatever the cause: a checker's return, a failed
+    run, a requester's change asked in a message. The table keeps its approved
+    scope until a second person signs the amendment; its letter then tells the
+    requester what changed and why (Access Act ss. 47, 50).
+    """
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="amendments")
+    specification = models.ForeignKey(
+        TableSpecification, on_delete=models.CASCADE, related_name="amendments", verbose_name=_("table")
+    )
+    #: The scope approved until now, and the scope proposed (catalogue codes, as ``TableSpecification`` holds).
+    dimensions_before = models.JSONField(_("dimensions approved"), default=list)
+    filters_before = models.JSONField(_("filters approved"), default=dict, blank=True)
+    dimensions = models.JSONField(_("dimensions proposed"), default=list)
+    filters = models.JSONField(_("filters proposed"), default=dict, blank=True)
+    reason = models.TextField(_("reason"))
+    letter = models.TextField(_("amendment letter"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(_("proposed at"))
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    returned_at = models.DateTimeField(_("sent back at"), null=True, blank=True)
+    return_reason = models.TextField(_("why it was sent back"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["proposed_at", "pk"]
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        constraints = [
+            models.CheckConstraint(
+                name="amendment_sign_off_fields_paired",
+                condition=Q(signed_off_by__isnull=True, signed_off_at__isnull=True)
+                | Q(signed_off_by__isnull=False, signed_off_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="amendment_four_eyes", condition=Q(signed_off_by__isnull=True) | ~Q(signed_off_by=F("proposed_by"))
+            ),
+            models.CheckConstraint(
+                name="amendment_signed_or_returned_not_both",
+                condition=Q(signed_off_at__isnull=True) | Q(returned_at__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="amendment_return_fields_paired",
+                condition=Q(returned_at__isnull=True, returned_by__isnull=True, return_reason="")
+                | (Q(returned_at__isnull=False, returned_by__isnull=False) & ~Q(return_reason="")),
+            ),
+            models.UniqueConstraint(
+                fields=["specification"],
+                condition=Q(signed_off_at__isnull=True, returned_at__isnull=True),
+                name="amendment_one_pending_per_table",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} – {_('amendment')} {self.pk}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.signed_off_at is None and self.returned_at is None
+
+
 class Message(models.Model):
     """A message to or from the requester, or an internal note (never shown to the requester)."""
 

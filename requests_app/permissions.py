@@ -13,7 +13,7 @@ from django.http import Http404
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from portal.roles import Role
-from requests_app.models import Consultation, DataRequest
+from requests_app.models import Amendment, Consultation, DataRequest
 from requests_app.states import (
     JOB_RERUNNABLE_STATES,
     JOB_WITH_FILES_STATES,
@@ -143,17 +143,44 @@ def check_user_can_check_job(user, job) -> None:
 
 
 def user_can_adjust_table(user, case: DataRequest, specification) -> bool:
-    """The officer adjusts a table during the review, or later when its output failed or was returned."""
+    """The officer adjusts a table during the review, or later, when its output failed or was returned, by
+    proposing an amendment (one at a time: not while another waits for a lead)."""
     if not user_works_case(user, case):
         return False
     if case.status in REVIEW_STATES:
         return True
-    return specification.jobs.filter(state__in=JOB_RERUNNABLE_STATES).exists()
+    return specification.jobs.filter(state__in=JOB_RERUNNABLE_STATES).exists() and not _amendment_pending(
+        specification.pk
+    )
+
+
+def _amendment_pending(specification_id: int) -> bool:
+    return Amendment.objects.filter(
+        specification_id=specification_id, signed_off_at__isnull=True, returned_at__isnull=True
+    ).exists()
+
+
+def user_can_sign_off_amendment(user, amendment) -> bool:
+    """Four eyes, as on decisions: a lead signs off (or sends back) an amendment someone else proposed."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.has_perm(SIGN_OFF)
+        and amendment.is_pending
+        and amendment.proposed_by_id != user.pk
+    )
 
 
 def user_can_rerun_job(user, job) -> bool:
-    """The officer on the case (or a lead) runs a failed job again, or a returned one after adjusting it."""
-    return job.state in JOB_RERUNNABLE_STATES and user_works_case(user, job.request)
+    """The officer on the case (or a lead) runs a failed job again, or a returned one after adjusting it.
+
+    Not while an amendment of its table waits for a lead: its signature runs the table again.
+    """
+    return (
+        job.state in JOB_RERUNNABLE_STATES
+        and user_works_case(user, job.request)
+        and not _amendment_pending(job.table_id)
+    )
 
 
 def check_user_can_rerun_job(user, job) -> None:

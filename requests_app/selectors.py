@@ -13,6 +13,7 @@ from portal.models import AuditEvent, User
 from portal.trail import EventType
 from requests_app import clock
 from requests_app.models import (
+    Amendment,
     Clarification,
     CriterionAssessment,
     DataRequest,
@@ -90,6 +91,9 @@ class TimelineEntry:
     reason: str
 
 
+#: How the requester's history names a signed amendment of the decision.
+AMENDED_LABEL = gettext_lazy("Decision amended")
+
 #: The audit trail's name for a request: the target of the moves of ``workflow.TRANSITIONS``.
 CASE = DataRequest._meta.label_lower
 
@@ -102,10 +106,14 @@ def status_timeline(case: DataRequest) -> list[TimelineEntry]:
     to, a proposed outcome are agency records, not the requester's page.
     """
     entries = [TimelineEntry(at=case.created_at, status=Status.DRAFT, status_label=Status.DRAFT.label, reason="")]
-    moves = AuditEvent.objects.filter(case_id=case.pk, target_type=CASE, payload__has_key="transition").order_by(
-        "sequence"
+    moves = AuditEvent.objects.filter(case_id=case.pk).filter(
+        Q(target_type=CASE, payload__has_key="transition") | Q(event_type=EventType.AMENDMENT_SIGNED_OFF)
     )
-    for at, event_type, move in moves.values_list("occurred_at", "event_type", "payload"):
+    for at, event_type, move in moves.order_by("sequence").values_list("occurred_at", "event_type", "payload"):
+        if event_type == EventType.AMENDMENT_SIGNED_OFF:
+            # A legal notice too: the amendment letter is on the requester's page, with the decision.
+            entries.append(TimelineEntry(at, "amended", AMENDED_LABEL, ""))
+            continue
         transition = TRANSITIONS.get(move["transition"])
         public = transition is not None and transition.note_is_public
         note = move.get("note", "") if public else ""
@@ -468,6 +476,21 @@ def case_decisions(case: DataRequest) -> list[Decision]:
     )
 
 
+def case_amendments(case: DataRequest) -> list[Amendment]:
+    """Every amendment of the case, newest first, with the staff who proposed and decided it (staff pages)."""
+    return list(
+        case.amendments.select_related("proposed_by", "signed_off_by", "returned_by", "specification").order_by(
+            "-proposed_at", "-pk"
+        )
+    )
+
+
+def signed_amendments(case: DataRequest) -> list[Amendment]:
+    """The amendments signed off on the case, oldest first: legal notices the requester reads with the decision.
+    A proposal or a returned one is internal."""
+    return list(case.amendments.filter(signed_off_at__isnull=False).order_by("signed_off_at", "pk"))
+
+
 def signed_decision(case: DataRequest) -> Decision | None:
     """The decision signed off on the case, the only one the requester may read; ``None`` before it."""
     return case.decisions.filter(signed_off_at__isnull=False).order_by("-signed_off_at", "-pk").first()
@@ -494,18 +517,23 @@ class AdjustmentEntry:
 
 
 def specification_adjustments(case: DataRequest, rows: list[SpecificationRow]) -> list[AdjustmentEntry]:
-    """The table adjustments of the case with their reasons, oldest first, from the audit trail.
+    """The table adjustments of the case with their reasons, oldest first, from the audit trail: those of the
+    review, and the amendments signed after the decision.
 
     ``rows`` are the case's ``specification_rows``, which give each table its number and label.
     """
     numbers = {row.specification.pk: (number, row) for number, row in enumerate(rows, start=1)}
+    # A signed amendment is an adjustment too, made after the decision (its event names the table it changed).
     adjustments = list(
-        AuditEvent.objects.filter(case_id=case.pk, event_type=EventType.SPECIFICATION_ADJUSTED).order_by("sequence")
+        AuditEvent.objects.filter(
+            case_id=case.pk, event_type__in=[EventType.SPECIFICATION_ADJUSTED, EventType.AMENDMENT_SIGNED_OFF]
+        ).order_by("sequence")
     )
     actors = User.objects.in_bulk({event.actor_id for event in adjustments} - {None})
     entries = []
     for event in adjustments:
-        number, row = numbers.get(int(event.target_id), (None, None))
+        table = event.payload.get("table", event.target_id)
+        number, row = numbers.get(int(table), (None, None))
         entries.append(
             AdjustmentEntry(
                 at=event.occurred_at,

@@ -375,6 +375,17 @@ class DecisionReturnForm(DecisionSignOffForm):
     )
 
 
+class AmendmentReturnForm(PortalForm):
+    """Send back the amendment the page showed (its id travels with the form)."""
+
+    reason = _required_text(
+        gettext_lazy("Why it is sent back"),
+        required=gettext_lazy("Why it is sent back: say what the officer should change."),
+        max_length=5000,
+        help_text=gettext_lazy("The officer reads this; the requester does not."),
+    )
+
+
 class MessageForm(PortalForm):
     body = _required_text(
         gettext_lazy("Message"),

@@ -26,4 +26,14 @@ urlpatterns = [
         staff_views.specification_adjust,
         name="specification_adjust",
     ),
+    path(
+        "cases/<int:pk>/amendments/<int:amendment_pk>/sign-off/",
+        staff_views.amendment_sign_off,
+        name="amendment_sign_off",
+    ),
+    path(
+        "cases/<int:pk>/amendments/<int:amendment_pk>/return/",
+        staff_views.amendment_return,
+        name="amendment_return",
+    ),
 ]

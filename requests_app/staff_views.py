@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, QueryDict, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.decorators import check_staff, staff_only
 from requests_app import clock, permissions, selectors, services, staff_forms
-from requests_app.models import DecisionOutcome, RequesterCategory
+from requests_app.models import Amendment, DecisionOutcome, RequesterCategory
 from requests_app.production import selectors as production_selectors
 from requests_app.states import REVIEW_STATES, Status
 from requests_app.workflow import TRANSITIONS, TransitionError
@@ -336,7 +336,26 @@ def _review_context(request, case, forms: dict) -> dict:
         "jobs": jobs,
         "rerunnable": {job.pk for job in jobs if permissions.user_can_rerun_job(user, job)},
         "adjustments": selectors.specification_adjustments(case, specifications),
+        "amendments": _amendment_rows(user, case, specifications, forms.get("amendment_return_form")),
     }
+
+
+def _amendment_rows(user, case, specifications, bound=None) -> list[tuple]:
+    """(amendment, table number, may sign, return form) for each amendment of the case, newest first."""
+    numbers = {row.specification.pk: number for number, row in enumerate(specifications, start=1)}
+    rows = []
+    for amendment in selectors.case_amendments(case):
+        may_sign = permissions.user_can_sign_off_amendment(user, amendment)
+        prefix = f"amendment-{amendment.pk}"
+        form = None
+        if may_sign:
+            form = (
+                bound
+                if bound is not None and bound.prefix == prefix
+                else staff_forms.AmendmentReturnForm(prefix=prefix)
+            )
+        rows.append((amendment, numbers.get(amendment.specification_id), may_sign, form))
+    return rows
 
 
 def _adjust_form(specification, data=None):
@@ -661,7 +680,7 @@ def specification_adjust(request, case, specification_pk: int):
     form = _adjust_form(specification, request.POST)
     if form.is_valid():
         try:
-            services.specification_adjust(
+            result = services.specification_adjust(
                 case=case,
                 actor=request.user,
                 specification=specification,
@@ -672,7 +691,67 @@ def specification_adjust(request, case, specification_pk: int):
         except ValidationError as error:
             form.add_domain_error(error)
         else:
-            messages.success(request, _("The table is adjusted. The requester sees the reason."))
+            if isinstance(result, Amendment):
+                messages.success(
+                    request,
+                    _("The amendment is proposed. The table keeps its approved scope until a lead signs it off."),
+                )
+            else:
+                messages.success(request, _("The table is adjusted. The requester sees the reason."))
             return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#adjust-title")
     form.specification = specification
     return _case_page(request, case, adjust_form=form)
+
+
+def _amendment_for(request, case, amendment_pk: int) -> Amendment:
+    """The case's amendment, once ``user`` may sign it off or send it back (403 otherwise, the proposer too).
+
+    An amendment another lead acted on first is shown as it is now, with a message, rather than refused.
+    """
+    amendment = get_object_or_404(Amendment, pk=amendment_pk, request=case)
+    if amendment.is_pending:
+        permissions.check(permissions.user_can_sign_off_amendment(request.user, amendment))
+    else:
+        permissions.check(permissions.user_is_access_lead(request.user))
+    return amendment
+
+
+def _amendment_acted(request, case):
+    messages.error(request, _("This amendment was already signed off or sent back. Reload the page."))
+    return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#adjust-title")
+
+
+@staff_case
+@require_POST
+def amendment_sign_off(request, case, amendment_pk: int):
+    amendment = _amendment_for(request, case, amendment_pk)
+    if not amendment.is_pending:
+        return _amendment_acted(request, case)
+    try:
+        services.amendment_sign_off(case=case, actor=request.user, amendment=amendment)
+    except ValidationError as error:
+        return _refused(request, case, " ".join(error.messages))
+    messages.success(
+        request, _("The amendment is signed off: the requester receives its letter and the table is produced again.")
+    )
+    return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#adjust-title")
+
+
+@staff_case
+@require_POST
+def amendment_return(request, case, amendment_pk: int):
+    amendment = _amendment_for(request, case, amendment_pk)
+    if not amendment.is_pending:
+        return _amendment_acted(request, case)
+    form = staff_forms.AmendmentReturnForm(request.POST, prefix=f"amendment-{amendment.pk}")
+    if form.is_valid():
+        try:
+            services.amendment_return(
+                case=case, actor=request.user, amendment=amendment, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("The amendment is sent back to the officer."))
+            return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#adjust-title")
+    return _case_page(request, case, amendment_return_form=form)

@@ -162,6 +162,7 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             "specifications": specifications,
             # Only a signed-off decision is the agency's answer; a proposal or a returned one is internal.
             "decision": None if case.is_draft else selectors.signed_decision(case),
+            "amendments": [] if case.is_draft else selectors.signed_amendments(case),
             # Internal notes are never read into the requester's page.
             "thread": [] if case.is_draft else selectors.case_messages(case, include_internal=False),
             "message_form": (message_form or forms.AgencyMessageForm()) if _may_write(user, case) else None,

@@ -10,6 +10,7 @@ from portal.models import User
 from portal.roles import Role
 from requests_app import permissions
 from requests_app.models import (
+    Amendment,
     Consultation,
     DataRequest,
     Decision,
@@ -94,6 +95,10 @@ def _extension_notice(row: Notification) -> str:
 
 def _decision_letter(row: Notification) -> str:
     return Decision.objects.get(pk=row.context["decision_id"]).letter
+
+
+def _amendment_letter(row: Notification) -> str:
+    return Amendment.objects.get(pk=row.context["amendment_id"]).letter
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,20 @@ EVENTS: dict[str, Event] = {
             Notice("decision_signed", OFFICER, _("A decision on my case is signed off")),
         ),
         about=_signed_decision,
+    ),
+    "amendment_proposed": Event((Notice("amendment_proposed", LEADS, _("An amendment awaits sign-off")),)),
+    "amendment_returned": Event((Notice("amendment_returned", OFFICER, _("A proposed amendment is sent back")),)),
+    "amendment_sent": Event(
+        (
+            Notice(
+                "amendment_sent",
+                REQUESTER,
+                _("An amendment to the decision on my request, with its letter"),
+                essential=True,
+                document=_amendment_letter,
+            ),
+            Notice("amendment_signed", OFFICER, _("An amendment on my case is signed off")),
+        )
     ),
     "output_ready": Event((Notice("output_ready", CHECKERS, _("Outputs are ready for checking")),)),
     "output_returned": Event((Notice("output_returned", OFFICER, _("The output checker returns a table")),)),

@@ -12,6 +12,7 @@ from kombu.exceptions import KombuError
 from portal.models import User
 from requests_app import clock
 from requests_app.models import (
+    Amendment,
     Clarification,
     Consultation,
     DataRequest,
@@ -35,6 +36,8 @@ def _facts(case: DataRequest, about) -> dict:
         facts.update(consultation_id=about.pk, answer_due_on=about.due_on.isoformat())
     elif isinstance(about, Decision):
         facts["decision_id"] = about.pk
+    elif isinstance(about, Amendment):
+        facts["amendment_id"] = about.pk
     elif isinstance(about, Clarification):
         facts["asked_on"] = clock.local_date(about.asked_at).isoformat()
     return facts

@@ -15,7 +15,8 @@ from requests_app.models import (
     DataRequest,
     Message,
 )
-from requests_app.states import Status
+from requests_app.services import amendments
+from requests_app.states import REVIEW_STATES, Status
 from stats_app.catalogue import validate_specification
 
 # --- Assignment, clarifications and the delay ---------------------------------
@@ -117,10 +118,13 @@ def message_post(*, case: DataRequest, actor, body: str, internal: bool = False,
 
 
 def specification_adjust(*, case: DataRequest, actor, specification, dimensions, filters, reason: str):
-    """The officer adjusts a table (e.g. coarser categories), with the reason kept.
+    """The officer adjusts a table (e.g. coarser categories), with the reason kept; returns the table, or the
+    amendment proposed.
 
-    During the review; or after approval, when the table's output failed or the
-    output checker returned it (then the job is run again, ``production.jobs.job_rerun``).
+    During the review the table changes at once: the decision letter, written
+    afterwards, lists it as it is. Once a decision is signed (the table's output
+    failed or the checker returned it), the change is an amendment that a lead
+    must sign before the table changes (``amendments.amendment_propose``).
     """
     reason = (reason or "").strip()
     if not reason:
@@ -131,6 +135,15 @@ def specification_adjust(*, case: DataRequest, actor, specification, dimensions,
         permissions.check(permissions.user_works_case(actor, locked))
         if specification.request_id != locked.pk:
             raise ValidationError(_("This table belongs to another request."))
+        if locked.status not in REVIEW_STATES:
+            return amendments.amendment_propose(
+                case=locked,
+                actor=actor,
+                specification=specification,
+                dimensions=dimensions,
+                filters=filters,
+                reason=reason,
+            )
         if not permissions.user_can_adjust_table(actor, locked, specification):
             raise ValidationError(
                 _("Tables can be adjusted only during the review, or when their output failed or was returned.")

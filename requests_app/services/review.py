@@ -1,5 +1,6 @@
 """Review against the Act: the checklist, consultations of the data's owner, decisions."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -192,18 +193,49 @@ def approval_obstacles(case: DataRequest, *, outcome: str) -> list[str]:
     return list(dict.fromkeys(problems))
 
 
+@dataclass(frozen=True)
+class LetterTable:
+    """A table as a letter lists it: labelled, with the conditions its data's owner set."""
+
+    number: int
+    row: selectors.SpecificationRow
+    #: (the owner, its conditions) for each consulted owner of the table's dataset who agreed on conditions.
+    conditions: list[tuple[object, str]]
+
+
+def letter_tables(case: DataRequest, *, replace: dict | None = None) -> list[LetterTable]:
+    """Every table of ``case``, labelled in the active language, with its filters and its owner's conditions.
+
+    ``replace`` maps a table's pk to an unsaved version of it (an amendment's proposed scope).
+    """
+    specifications = [
+        (replace or {}).get(spec.pk, spec)
+        for spec in case.specifications.select_related("dataset__custodian", "measure").order_by("pk")
+    ]
+    conditions: dict[int, list] = {}
+    for consultation in case.consultations.select_related("custodian").order_by("pk"):
+        if consultation.agrees and consultation.conditions:
+            conditions.setdefault(consultation.custodian_id, []).append(
+                (consultation.custodian, consultation.conditions)
+            )
+    return [
+        LetterTable(number=number, row=row, conditions=conditions.get(row.specification.dataset.custodian_id, []))
+        for number, row in enumerate(selectors.label_specifications(specifications), start=1)
+    ]
+
+
 def render_decision_letter(case: DataRequest, *, outcome: str, reasons: str, provisions) -> str:
     """The decision letter, in the requester's language (Access Act ss. 50, 51)."""
 
     with translation.override(case.language):
-        tables = selectors.specification_rows(case)  # labelled in the requester's language
+        tables = letter_tables(case)  # labelled in the requester's language
         context = decision_letter_context(case, outcome=outcome, reasons=reasons, provisions=provisions, tables=tables)
         return render_to_string("requests_app/letters/decision.txt", context).strip()
 
 
 def decision_letter_context(case, *, outcome: str, reasons: str, provisions, tables) -> dict:
     """What the decision letter's template reads: the case (reference, title, contact name, receipt), the
-    outcome, its reasons and provisions, and every table it covers (labelled ``SpecificationRow``)."""
+    outcome, its reasons and provisions, and every table it covers (``LetterTable``)."""
 
     return {
         "case": case,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal.roles import Role
 from requests_app import notifications, services
-from requests_app.models import DataRequest, Notification, NotificationStatus, Status
+from requests_app.models import Amendment, DataRequest, Notification, NotificationStatus, Status
 from requests_app.tasks import send_notification, sweep_outbox
 from tests import factories
 from tests.notifications.conftest import RECEIVED, row_for, tasks_in_process
@@ -73,6 +73,15 @@ def test_every_notice_renders_a_subject_a_text_and_an_html_part(name, language, 
     case = factories.make_request(status=Status.REFUSED)
     notice = notifications.NOTICES[name]
     path = f"/somewhere/{case.pk}/"
+    # An amendment's letter, as the amendment notices carry it (the services write it on a signed approval).
+    amendment = Amendment.objects.create(
+        request=case,
+        specification=case.specifications.first(),
+        reason="Fewer dimensions.",
+        letter="Amendment letter.",
+        proposed_by=case.decisions.get().proposed_by,
+        proposed_at=case.decisions.get().proposed_at,
+    )
     row = Notification(
         event="any",
         notice=name,
@@ -88,6 +97,7 @@ def test_every_notice_renders_a_subject_a_text_and_an_html_part(name, language, 
             "days_left": 3,
             "consultation_id": 1,
             "decision_id": case.decisions.get().pk,
+            "amendment_id": amendment.pk,
             "path": path,
         },
     )

@@ -33,6 +33,7 @@ def test_the_legal_notices_to_the_requester_are_the_essential_ones():
         "clarification_asked",
         "delay_extended",
         "decision_sent",
+        "amendment_sent",
         "output_released",
         "withdrawal_confirmed",
     }

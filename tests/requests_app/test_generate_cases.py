@@ -99,8 +99,8 @@ def test_generated_letters_are_the_ones_the_services_write(generated):
         with translation.override(case.language):
             tables = selectors.specification_rows(case)
         assert tables
-        for table in tables:
-            assert f"- {table.dataset} — {table.measure}" in decision.letter
+        for number, table in enumerate(tables, start=1):
+            assert f"{number}. {table.dataset} — {table.measure}" in decision.letter
     for case in generated.exclude(status=Status.DRAFT)[:60]:
         case.due_at = clock.due_at(received_at=case.received_at)  # the acknowledgement gives the due date at filing
         assert case.acknowledgement == intake.render_acknowledgement(case), case.reference

@@ -177,7 +177,7 @@ def test_no_one_checks_a_table_they_specified_adjusted_or_worked_on():
     assert job.state == JobState.READY_FOR_CHECKING
 
 
-def test_a_returned_output_needs_a_reason_then_the_officer_adjusts_and_runs_it_again():
+def test_a_returned_output_needs_a_reason_then_an_amendment_signed_by_a_lead_runs_it_again():
     officer = factories.make_user(role=Role.PRIVACY_OFFICER)
     checker = factories.make_user(role=Role.OUTPUT_CHECKER)
     case = factories.make_request(status=Status.OUTPUT_CHECKING, officer=officer)
@@ -188,7 +188,7 @@ def test_a_returned_output_needs_a_reason_then_the_officer_adjusts_and_runs_it_a
     assert "reason" in error.value.message_dict
 
     jobs.output_return(job=job, actor=checker, reason="Too many cells suppressed: use fewer regions.")
-    services.specification_adjust(
+    amendment = services.specification_adjust(
         case=case,
         actor=officer,
         specification=job.table,
@@ -196,7 +196,9 @@ def test_a_returned_output_needs_a_reason_then_the_officer_adjusts_and_runs_it_a
         filters={},
         reason="Fewer dimensions, as the output checker asked.",
     )
-    rerun = jobs.job_rerun(job=job, actor=officer)
+    # The decision is signed: the change waits for a lead's signature, which runs the table again.
+    services.amendment_sign_off(case=case, actor=factories.make_user(role=Role.ACCESS_LEAD), amendment=amendment)
+    rerun = TableJob.objects.get(pk=job.pk)
 
     assert rerun.state == JobState.QUEUED and rerun.run == 2
     assert rerun.specification["dimensions"] == ["region"]

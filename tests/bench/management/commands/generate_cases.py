@@ -456,7 +456,10 @@ class _Generator:
                     outcome=outcome,
                     reasons=reasons,
                     provisions=provisions,
-                    tables=selectors.label_specifications([spec]),
+                    tables=[
+                        review.LetterTable(number=1, row=row, conditions=[])
+                        for row in selectors.label_specifications([spec])
+                    ],
                 )
                 text = render_to_string("requests_app/letters/decision.txt", context).strip()
                 self.letters[key] = (text, date_format(sample, "DATE_FORMAT"))
