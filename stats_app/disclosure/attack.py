@@ -319,11 +319,17 @@ class Attacker:
         published: Sequence[int | None],
         required: Sequence[float],
         upward: Sequence[float] | None = None,
+        *,
+        known: dict[tuple[int, ...], Group] | None = None,
     ) -> None:
         self.lattice = lattice
         self.published = published
         self.required = required
         self.upward = upward
+        #: Groups of an earlier view of the same cells (the same values and requirements, published cells
+        #: published at their values) by their cells: a group whose suppressed cells are the same has the same
+        #: relations and the same program, so it is taken as it is, with what its programs found.
+        self.known = known
         self._group_of: dict[int, Group] = {}
         self._groups: list[Group] = []
 
@@ -334,7 +340,6 @@ class Attacker:
     def group(self, cell: int) -> Group:
         if cell not in self._group_of:
             group = self._build_group(cell)
-            self._groups.append(group)
             for member in group.cells:
                 self._group_of[member] = group
         return self._group_of[cell]
@@ -347,24 +352,36 @@ class Attacker:
 
     @property
     def programs_solved(self) -> int:
+        """The programs solved for this view (not those of the known groups it took)."""
         return sum(group.programs_solved for group in self._groups)
 
     def _build_group(self, start: int) -> Group:
-        links = self.lattice.links
-        cells = {start}
-        link_numbers: set[int] = set()
-        frontier = [start]
-        while frontier:
-            cell = frontier.pop()
-            for link_number in self.lattice.links_of[cell]:
-                if link_number in link_numbers:
-                    continue
-                link_numbers.add(link_number)
-                for member in links[link_number].members:
-                    if self.published[member] is None and member not in cells:
-                        cells.add(member)
-                        frontier.append(member)
-        return Group(self.lattice, self.published, self.required, sorted(cells), sorted(link_numbers), self.upward)
+        cells, link_numbers = connected(self.lattice, self.published, start)
+        known = self.known.get(tuple(cells)) if self.known is not None else None
+        if known is not None:
+            return known
+        group = Group(self.lattice, self.published, self.required, cells, link_numbers, self.upward)
+        self._groups.append(group)
+        return group
+
+
+def connected(lattice: Lattice, published: Sequence[int | None], start: int) -> tuple[list[int], list[int]]:
+    """The suppressed cells linked to ``start`` through relations (ascending), and those relations' numbers."""
+    links = lattice.links
+    cells = {start}
+    link_numbers: set[int] = set()
+    frontier = [start]
+    while frontier:
+        cell = frontier.pop()
+        for link_number in lattice.links_of[cell]:
+            if link_number in link_numbers:
+                continue
+            link_numbers.add(link_number)
+            for member in links[link_number].members:
+                if published[member] is None and member not in cells:
+                    cells.add(member)
+                    frontier.append(member)
+    return sorted(cells), sorted(link_numbers)
 
 
 class _Rows:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from stats_app.disclosure.attack import Attacker, solve_program
+from stats_app.disclosure.attack import Attacker, connected, solve_program
 from stats_app.disclosure.lattice import Lattice
 
 
@@ -74,10 +74,14 @@ def choose_complements(
     rises = list(upward) if upward is not None else [0.0] * len(lattice)
     rounds = 0
     programs = 0
+    # The groups of the last round: one whose cells no new suppression reached is the same program, proven
+    # as far as before (its joint programs are not solved again).
+    known: dict[tuple[int, ...], object] = {}
     while True:
-        attacker = Attacker(lattice, _published(lattice, hidden), required, rises)
+        attacker = Attacker(lattice, _published(lattice, hidden), required, rises, known=known)
         unproven = [cell for cell in attacker.suppressed if not attacker.group(cell).surely_protects(cell)]
         programs += attacker.programs_solved
+        known = {tuple(group.cells): group for group in attacker.groups()}
         if not unproven:
             break
         rounds += 1
@@ -153,6 +157,10 @@ class Deviations:
             for child in link.children:
                 self.parents[child].append(link.parent)
         self.programs_solved = 0
+        #: The moves ``moved_cells`` found impossible: (cell, amount, direction, the cells that may not move).
+        # Whether a move exists does not depend on which cells are hidden (only its cost does) but on the cells
+        # that may not move: a move found impossible once is not searched for again.
+        self._impossible: set[tuple[int, float, bool, bytes]] = set()
 
     def can_spread(self, cell: int, spread: float, *, hidden: Sequence[bool], upward: float = 0.0) -> bool:
         """Whether two deviations moving suppressed cells only give ``cell`` values ``spread`` apart, the
@@ -202,6 +210,9 @@ class Deviations:
         fixed = self.frozen & ~is_hidden
         increase_upper = np.where(fixed, 0.0, np.maximum(self.up_room, 0.0))
         decrease_upper = np.where(fixed, 0.0, np.maximum(self.down_room, 0.0))
+        impossible = (cell, float(amount), upward, np.packbits(fixed).tobytes())
+        if impossible in self._impossible:
+            return []
         increase_lower = np.zeros(self.size)
         decrease_lower = np.zeros(self.size)
         if upward:
@@ -216,6 +227,7 @@ class Deviations:
             cell, unit_cost, increase_lower, decrease_lower, increase_upper, decrease_upper, ~fixed, cost_down=unit_cost
         )
         if point is None:
+            self._impossible.add(impossible)
             return []
         movement = point[0] + point[1]
         tolerance = 1e-7 * max(1.0, amount)
@@ -339,11 +351,11 @@ def _suppress_cheapest_neighbour(
 ) -> None:
     """The last resort when the programs find nothing (solver noise): hide the cheapest published cell
     sharing a relation with ``cell``'s group of suppressed cells."""
-    group = Attacker(lattice, _published(lattice, hidden), required).group(cell)
+    # The group's cells and relations only: its programs are not needed here.
+    _, link_numbers = connected(lattice, _published(lattice, hidden), cell)
     neighbours = {
         member
-        for member_cell in group.cells
-        for link_number in lattice.links_of[member_cell]
+        for link_number in link_numbers
         for member in lattice.links[link_number].members
         if not hidden[member] and not frozen[member]
     }
