@@ -1,8 +1,10 @@
 """Builders for tests. Cases reach their state through the services, never by writing ``status``."""
 
 import itertools
+import time
 from datetime import date
 
+import pyotp
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
@@ -21,6 +23,19 @@ _sequence = itertools.count(1)
 PASSWORD = "correct-horse-battery-staple"
 #: A fixed TOTP secret (base32) for staff made by ``make_user(..., mfa=True)``.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET, *, margin: float = 5.0) -> str:
+    """The current TOTP code, from a time step with at least ``margin`` seconds left.
+
+    allauth accepts the current step only (no tolerance): a code typed in the step's
+    last second would reach the server in the next one and be refused.
+    """
+    totp = pyotp.TOTP(secret)
+    left = totp.interval - time.time() % totp.interval
+    if left < margin:
+        time.sleep(left + 0.1)
+    return totp.now()
 
 
 def make_user(*, role: Role = Role.REQUESTER, email: str | None = None, mfa: bool = True, **fields) -> User:

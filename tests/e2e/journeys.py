@@ -6,7 +6,6 @@ text a person reads is checked in their language by the journeys themselves.
 
 import re
 
-import pyotp
 from django.utils import formats, timezone, translation
 from playwright.sync_api import Page
 
@@ -52,9 +51,10 @@ class Person:
         self.submit("form:has(input[name=password])")
         if totp_secret:
             self.page.wait_for_selector("input[name=code]")
-            self.page.fill("input[name=code]", pyotp.TOTP(totp_secret).now())
+            self.page.fill("input[name=code]", factories.totp_code(totp_secret))
             self.submit("form:has(input[name=code])", "button[type=submit]:not([form])")
         assert "/accounts/login" not in self.page.url, f"{self.name} could not sign in"
+        assert "/accounts/2fa/" not in self.page.url, f"{self.name}'s second factor was refused: {self.text()}"
 
     def sign_in_staff(self, user) -> None:
         self.sign_in(user.email, totp_secret=factories.TOTP_SECRET)

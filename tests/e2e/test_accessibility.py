@@ -3,7 +3,6 @@ no serious or critical violation. Also the keyboard path, the error summaries an
 
 from datetime import timedelta
 
-import pyotp
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -123,7 +122,7 @@ def test_staff_mfa_pages_are_accessible(live_server, page):
     submit(page, "main form button[type=submit]:not([form])")
     assert_error_summary(page)
     assert_accessible(page, "a11y-fr-mfa-authenticate-errors")
-    page.fill("input[name=code]", pyotp.TOTP(factories.TOTP_SECRET).now())
+    page.fill("input[name=code]", factories.totp_code())
     submit(page, "main form button[type=submit]:not([form])")
     visit(page, live_server, url("mfa_index"), "a11y-fr-mfa-index")
     page.context.clear_cookies()

@@ -29,7 +29,7 @@ def _own_cache(settings):
 
 
 def current_code(secret: str = factories.TOTP_SECRET) -> str:
-    return pyotp.TOTP(secret).now()
+    return factories.totp_code(secret)
 
 
 def wrong_code(secret: str = factories.TOTP_SECRET) -> str:
@@ -181,7 +181,7 @@ def test_staff_enrols_totp_after_login_and_returns_where_they_were_going():
     html = page.content.decode()
     assert "Two-factor authentication is required for your account." in html
     secret = page.context["form"].secret
-    activated = client.post(reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret).now()})
+    activated = client.post(reverse("mfa_activate_totp"), {"code": factories.totp_code(secret)})
     assert activated.status_code == 302
     assert is_mfa_enabled(checker, [Authenticator.Type.TOTP])
     codes = client.get(activated["Location"])
