@@ -66,7 +66,13 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         for model in ("legalprovision", "legalcriterion")
         for action in ("add", "change")
     ]
-    + [f"stats_app.{action}_{model}" for model in _CATALOGUE for action in ("view", "add", "change")],
+    + [f"stats_app.{action}_{model}" for model in _CATALOGUE for action in ("view", "add", "change")]
+    # A dataset's disclosure settings: one lead proposes, another decides (``stats_app.governance``).
+    + [
+        "stats_app.view_disclosuresettingschange",
+        "stats_app.add_disclosuresettingschange",
+        "stats_app.decide_disclosuresettingschange",
+    ],
     Role.DATA_CUSTODIAN: [],
     Role.OUTPUT_CHECKER: [f"stats_app.view_{model}" for model in _CATALOGUE]
     + ["requests_app.view_tablejob", "requests_app.check_tablejob"],
@@ -83,7 +89,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "portal.verify_auditevent",
         "portal.view_auditverification",
     ]
-    + [f"stats_app.view_{model}" for model in _CATALOGUE],
+    + [f"stats_app.view_{model}" for model in _CATALOGUE]
+    + ["stats_app.view_disclosuresettingschange", "stats_app.view_historicaldisclosuresettingschange"],
 }
 
 

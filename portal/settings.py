@@ -406,6 +406,10 @@ EXTENSION_DAYS = env.int("EXTENSION_DAYS", default=10)
 REVIEW_REQUEST_DAYS = env.int("REVIEW_REQUEST_DAYS", default=30)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 SPECIFICATION_MAX_DIMENSIONS = 4
+# The agency's floors for disclosure control (Health Insurance Act s. 67): no dataset's threshold or rounding base
+# may be set below them, by a proposal or by its approval (``stats_app.governance``).
+DISCLOSURE_MIN_THRESHOLD = env.int("DISCLOSURE_MIN_THRESHOLD", default=5)
+DISCLOSURE_MIN_ROUNDING_BASE = env.int("DISCLOSURE_MIN_ROUNDING_BASE", default=3)
 
 LOGGING = {
     "version": 1,

@@ -70,6 +70,10 @@ class EventType(models.TextChoices):
     CONSULTATION_ANSWERED = "consultation.answered", _("Data custodian answered")
     MESSAGE_POSTED = "message.posted", _("Message written")
     SPECIFICATION_ADJUSTED = "specification.adjusted", _("Table adjusted")
+    # A dataset's disclosure settings (``stats_app.governance``: one lead proposes, another decides).
+    SETTINGS_CHANGE_PROPOSED = "settings.change_proposed", _("Change to disclosure settings proposed")
+    SETTINGS_CHANGE_APPROVED = "settings.change_approved", _("Change to disclosure settings approved")
+    SETTINGS_CHANGE_REJECTED = "settings.change_rejected", _("Change to disclosure settings rejected")
     # Reads of protected data (``portal.audit``: the access log's rows, chained).
     ACCESS_READ = "access.read", _("Protected page read")
     ACCESS_DOWNLOAD = "access.download", _("File downloaded")

@@ -177,6 +177,90 @@ class Dataset(BilingualNameMixin, models.Model):
         return self.protection_level or self.threshold
 
 
+#: The fields of a dataset's disclosure control. Once a dataset exists, they change only through
+#: ``stats_app.governance``: one lead proposes, another approves (``DisclosureSettingsChange``).
+DISCLOSURE_SETTINGS = (
+    "disclosure_policy",
+    "threshold",
+    "publish_zeros",
+    "dominance_n",
+    "dominance_k",
+    "p_percent",
+    "protection_level",
+    "rounding_base",
+)
+
+
+class DisclosureSettingsChange(models.Model):
+    """A proposed change to a dataset's disclosure settings, and what a second lead decided.
+
+    ``current`` is what the settings were when it was proposed: a decision on a
+    proposal the dataset has moved away from is refused (``governance``). The
+    database holds the four-eyes rule and at most one open proposal per dataset.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Awaiting a second lead")
+        APPROVED = "approved", _("Approved and applied")
+        REJECTED = "rejected", _("Rejected")
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.PROTECT, related_name="settings_changes", verbose_name=_("dataset")
+    )
+    current = models.JSONField(_("settings when proposed"))
+    proposed = models.JSONField(_("proposed settings"))
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for the rejection"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("change to disclosure settings")
+        verbose_name_plural = _("changes to disclosure settings")
+        permissions = [("decide_disclosuresettingschange", "Can approve or reject a change to disclosure settings")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset"],
+                condition=models.Q(outcome="pending"),
+                name="settings_change_one_open_per_dataset",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (
+                    ~models.Q(outcome="pending")
+                    & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                    & ~models.Q(decided_by=models.F("proposed_by"))
+                ),
+                name="settings_change_decided_by_another_lead",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="rejected") | ~models.Q(rejection_reason=""),
+                name="settings_change_rejection_has_reason",
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="settings_change_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.code}: {', '.join(self.changed_fields()) or '—'} ({self.get_outcome_display()})"
+
+    def changed_fields(self) -> list[str]:
+        return [name for name in DISCLOSURE_SETTINGS if self.proposed.get(name) != self.current.get(name)]
+
+
 class MeasureKind(models.TextChoices):
     DISTINCT_PERSONS = "distinct_persons", _("Count of distinct persons")
     EVENTS = "events", _("Count of events")
