@@ -110,3 +110,38 @@ def test_a_refusal_is_proposed_signed_off_and_its_letter_cites_the_provision(
     message = wait_for(lambda: mail_server.to(requester_user.email), message="the decision e-mail")[-1]
     assert provision.section in mail_server.text(message), "the decision e-mail carries the letter"
     assert f"/requests/{case.pk}/" in mail_server.text(message)
+
+
+def test_an_extension_notified_by_the_officer_is_on_the_requesters_page_and_in_their_history(
+    browser, live_server, mail_server, journey_worker
+):
+    """Access Act s. 47: the notice of extension reaches the requester by e-mail and stays in the portal."""
+    requester_user = factories.make_user(language="fr", first_name="Camille", last_name="Tremblay")
+    officer = factories.make_user(role=Role.PRIVACY_OFFICER, language="fr", first_name="Marc", last_name="Roy")
+    case = factories.make_request(requester=requester_user, status=Status.UNDER_REVIEW, officer=officer)
+    first_due = case.due_at
+    notice = "Le traitement de votre demande exige la consultation d'un tiers (art. 47 de la Loi sur l'accès)."
+
+    officer_window = Person(browser, live_server.url, language="fr", name="extension-officer")
+    officer_window.sign_in_staff(officer)
+    officer_window.go(f"/workspace/cases/{case.pk}/")
+    officer_window.page.fill("#extend-form [name=days]", "10")
+    officer_window.page.fill("#extend-form [name=notice]", notice)
+    officer_window.submit("#extend-form form")
+    case.refresh_from_db()
+    assert case.due_at == first_due + timedelta(days=10)
+    assert case.extension_notice == notice
+
+    sent = wait_for(lambda: mail_server.to(requester_user.email), message="the notice of extension by e-mail")
+    body = mail_server.text(sent[-1])
+    assert officer_window.date(case.due_at) in body
+    assert f"/requests/{case.pk}/" in body
+
+    requester = Person(browser, live_server.url, language="fr", name="extension-requester")
+    requester.sign_in(requester_user.email)
+    requester.go(f"/requests/{case.pk}/")
+    requester.snap("request-extended")
+    assert requester.page.locator("#extension-notice").inner_text().strip() == notice
+    history = requester.page.locator("ol.timeline").inner_text()
+    assert "Délai prolongé" in history and notice in history
+    assert requester.date(case.due_at) in requester.text()
