@@ -69,6 +69,7 @@ class EventType(models.TextChoices):
     CRITERION_ASSESSED = "criterion.assessed", _("Criterion assessed")
     CONSULTATION_ANSWERED = "consultation.answered", _("Data custodian answered")
     MESSAGE_POSTED = "message.posted", _("Message written")
+    DOCUMENT_ADDED = "document.added", _("Document sent after filing")
     SPECIFICATION_ADJUSTED = "specification.adjusted", _("Table adjusted")
     # A dataset's disclosure settings (``stats_app.governance``: one lead proposes, another decides).
     SETTINGS_CHANGE_PROPOSED = "settings.change_proposed", _("Change to disclosure settings proposed")

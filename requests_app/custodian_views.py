@@ -49,15 +49,10 @@ def consultation_detail(request, pk: int):
     if request.method == "POST":
         if not can_answer:
             return _refused(request, consultation)
-        form = ConsultationAnswerForm(request.POST)
+        form = ConsultationAnswerForm(request.POST, consultation=consultation)
         if form.is_valid():
             try:
-                services.consultation_answer(
-                    consultation=consultation,
-                    actor=request.user,
-                    answer=form.cleaned_data["answer"],
-                    conditions=form.cleaned_data["conditions"],
-                )
+                services.consultation_answer(consultation=consultation, actor=request.user, **form.cleaned_data)
             except ValidationError as error:
                 form.add_domain_error(error)
             except PermissionDenied:
@@ -67,7 +62,7 @@ def consultation_detail(request, pk: int):
                 messages.success(request, _("Your answer is recorded. The agency is informed."))
                 return redirect("consultations:detail", pk=consultation.pk)
     else:
-        form = ConsultationAnswerForm()
+        form = ConsultationAnswerForm(consultation=consultation)
     return _detail_page(request, consultation, form=form, can_answer=can_answer)
 
 

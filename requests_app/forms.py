@@ -526,6 +526,18 @@ class WithdrawForm(PortalForm):
         self.fields["reason"].required_for_submission = True
 
 
+def _document_field(help_text):
+    return forms.FileField(
+        label=gettext_lazy("Document (optional)"),
+        required=False,
+        help_text=help_text,
+        error_messages={
+            "invalid": gettext_lazy("Document: no file was received. Choose the file again."),
+            "empty": gettext_lazy("Document: this file is empty. Choose the right file."),
+        },
+    )
+
+
 class ClarificationAnswerForm(PortalForm):
     """The requester's answer to the agency's open question."""
 
@@ -542,9 +554,15 @@ class ClarificationAnswerForm(PortalForm):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    document = _document_field(gettext_lazy("A PDF, DOCX, XLSX, CSV or TXT file, checked as at filing."))
+
+    def __init__(self, *args, requested_document: str = "", requested_label: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["answer"].required_for_submission = True
+        if requested_document:
+            field = self.fields["document"]
+            field.label = _("Document asked for: %(kind)s") % {"kind": requested_label}
+            field.required_for_submission = True
 
 
 class AgencyMessageForm(PortalForm):
@@ -561,6 +579,8 @@ class AgencyMessageForm(PortalForm):
             ),
         },
     )
+
+    document = _document_field(gettext_lazy("If your message comes with a document: PDF, DOCX, XLSX, CSV or TXT."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

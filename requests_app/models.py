@@ -166,6 +166,12 @@ class DataRequest(models.Model):
         return self.status == Status.DRAFT
 
 
+class AttachmentKind(models.TextChoices):
+    PROTOCOL = "protocol", _("Research protocol")
+    ETHICS_APPROVAL = "ethics_approval", _("Ethics approval")
+    OTHER = "other", _("Other document")
+
+
 class Clarification(models.Model):
     """A question put to the requester. While it waits for an answer, the statutory clock stops."""
 
@@ -173,6 +179,10 @@ class Clarification(models.Model):
     question = models.TextField(_("question"))
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     asked_at = models.DateTimeField(_("asked at"))
+    #: The document the officer asks for, if any: the answer must bring one.
+    requested_document = models.CharField(
+        _("document asked for"), max_length=20, choices=AttachmentKind.choices, blank=True
+    )
     answer = models.TextField(_("answer"), blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     history = HistoricalRecords()
@@ -235,12 +245,6 @@ class TableSpecification(models.Model):
         return f"{self.dataset.code}.{self.measure.code} × {', '.join(self.dimensions) or '—'}"
 
 
-class AttachmentKind(models.TextChoices):
-    PROTOCOL = "protocol", _("Research protocol")
-    ETHICS_APPROVAL = "ethics_approval", _("Ethics approval")
-    OTHER = "other", _("Other document")
-
-
 def attachment_path(instance: "Attachment", filename: str) -> str:
     """A random name under the case's folder: the original name is kept in the row, never on disk."""
     suffix = PurePath(filename).suffix.lower()
@@ -259,12 +263,35 @@ class Attachment(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # After filing, a document comes with the answer to a question or with the requester's message.
+    clarification = models.ForeignKey(
+        Clarification,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("sent with the answer to"),
+    )
+    message = models.ForeignKey(
+        "Message",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("sent with"),
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
+        constraints = [
+            models.CheckConstraint(
+                name="attachment_with_one_answer_or_message",
+                condition=Q(clarification__isnull=True) | Q(message__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.original_name
@@ -419,12 +446,20 @@ class Consultation(models.Model):
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     asked_at = models.DateTimeField(_("asked at"))
     answer = models.CharField(_("answer"), max_length=30, choices=ConsultationAnswer.choices, blank=True)
-    conditions = models.TextField(_("conditions"), blank=True)
+    # A conditional yes: what the engine enforces (``requests_app.conditions``) and what the checker attests.
+    excluded_categories = models.ManyToManyField(
+        "stats_app.Category", blank=True, related_name="+", verbose_name=_("categories excluded")
+    )
+    minimum_count = models.PositiveSmallIntegerField(_("minimum cell count required"), null=True, blank=True)
+    not_before = models.DateField(_("not released before"), null=True, blank=True)
+    conditions = models.TextField(_("other conditions"), blank=True)
+    #: A "no" says why.
+    reasons = models.TextField(_("reasons for the refusal"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[excluded_categories])
 
     class Meta:
         ordering = ["asked_at", "pk"]
@@ -438,7 +473,12 @@ class Consultation(models.Model):
             ),
             models.CheckConstraint(
                 name="consultation_conditions_only_with_conditional_yes",
-                condition=Q(answer="yes_with_conditions") | Q(conditions=""),
+                condition=Q(answer="yes_with_conditions")
+                | Q(conditions="", minimum_count__isnull=True, not_before__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="consultation_reasons_exactly_with_no",
+                condition=Q(answer="no", reasons__gt="") | (~Q(answer="no") & Q(reasons="")),
             ),
         ]
 

@@ -498,7 +498,7 @@ def signed_decision(case: DataRequest) -> Decision | None:
 
 def case_messages(case: DataRequest, *, include_internal: bool):
     """The case's thread, oldest first; internal notes only when ``include_internal`` (staff pages)."""
-    messages = case.messages.select_related("author").order_by("created_at", "pk")
+    messages = case.messages.select_related("author").prefetch_related("documents").order_by("created_at", "pk")
     return messages if include_internal else messages.filter(is_internal=False)
 
 

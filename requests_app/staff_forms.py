@@ -15,6 +15,7 @@ from requests_app import selectors
 from requests_app.forms import PortalForm, SpecificationForm
 from requests_app.models import (
     Assessment,
+    AttachmentKind,
     DecisionOutcome,
     LegalProvision,
     RequesterCategory,
@@ -162,6 +163,14 @@ class ClarificationAskForm(PortalForm):
             "required": gettext_lazy("Question: write the question to ask the requester."),
             "max_length": gettext_lazy("Question: use at most %(limit_value)d characters."),
         },
+    )
+
+    requested_document = forms.ChoiceField(
+        label=gettext_lazy("Document asked for"),
+        choices=[("", gettext_lazy("None")), *AttachmentKind.choices],
+        required=False,
+        help_text=gettext_lazy("If you need a document, the requester's answer must bring it."),
+        error_messages={"invalid_choice": gettext_lazy("Document asked for: choose a kind of document, or none.")},
     )
 
     def __init__(self, *args, **kwargs):
@@ -315,10 +324,14 @@ class ConsultationOpenForm(PortalForm):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("custodian", "due_on"):
             self.fields[name].required_for_submission = True
+        # Only the owners of the datasets the case asks for (``services.owners_to_consult``).
+        self.fields["custodian"].queryset = Custodian.objects.filter(pk__in=[owner.pk for owner in owners]).order_by(
+            "code"
+        )
 
 
 class ProvisionChoiceField(forms.ModelMultipleChoiceField):

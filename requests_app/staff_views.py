@@ -307,9 +307,10 @@ def _review_context(request, case, forms: dict) -> dict:
             else None
         ),
         "consultations": selectors.case_consultations(case),
+        "owners_to_consult": services.owners_to_consult(case),
         "consultation_form": forms.get("consultation_form")
         or (
-            staff_forms.ConsultationOpenForm(prefix="consultation")
+            staff_forms.ConsultationOpenForm(prefix="consultation", owners=services.owners_to_consult(case))
             if _action_allowed(user, case, "consult_custodian")
             else None
         ),
@@ -471,7 +472,9 @@ def clarification_ask(request, case):
         case,
         form=staff_forms.ClarificationAskForm(request.POST),
         form_name="ask_form",
-        call=lambda data: services.clarification_ask(case=case, actor=request.user, question=data["question"]),
+        call=lambda data: services.clarification_ask(
+            case=case, actor=request.user, question=data["question"], requested_document=data["requested_document"]
+        ),
         success=lambda _clarification: _(
             "The question is sent to the requester. The clock is stopped until they answer."
         ),
@@ -548,7 +551,9 @@ def consultation_open(request, case):
     return _act(
         request,
         case,
-        form=staff_forms.ConsultationOpenForm(request.POST, prefix="consultation"),
+        form=staff_forms.ConsultationOpenForm(
+            request.POST, prefix="consultation", owners=services.owners_to_consult(case)
+        ),
         form_name="consultation_form",
         call=lambda data: services.consultation_open(
             case=case,

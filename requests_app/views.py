@@ -181,8 +181,20 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             # The requester sees the questions and answers, never who at the agency asked.
             "open_question": next((item for item in clarifications if item.answered_at is None), None),
             "answered_questions": [item for item in clarifications if item.answered_at is not None],
-            "answer_form": (answer_form or forms.ClarificationAnswerForm()) if may_answer else None,
+            "answer_form": (answer_form or _answer_form(clarifications)) if may_answer else None,
         },
+    )
+
+
+def _answer_form(clarifications, data=None, files=None):
+    """The form for the open question, asking for its document by name when the officer asked for one."""
+    open_question = next((item for item in clarifications if item.answered_at is None), None)
+    requested = open_question.requested_document if open_question else ""
+    return forms.ClarificationAnswerForm(
+        data,
+        files,
+        requested_document=requested,
+        requested_label=open_question.get_requested_document_display() if requested else "",
     )
 
 
@@ -197,10 +209,15 @@ def clarification_answer(request, pk: int):
     """The requester answers the open question; the statutory clock starts again."""
     case = permissions.get_request_for(request.user, pk)
     permissions.check(TRANSITIONS["answer_clarification"].may_fire(request.user, case))
-    form = forms.ClarificationAnswerForm(request.POST)
+    form = _answer_form(list(case.clarifications.all()), request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.clarification_answer(case=case, actor=request.user, answer=form.cleaned_data["answer"])
+            services.clarification_answer(
+                case=case,
+                actor=request.user,
+                answer=form.cleaned_data["answer"],
+                document=form.cleaned_data["document"],
+            )
         except ValidationError as error:
             form.add_domain_error(error)
         except TransitionError as error:
@@ -222,10 +239,16 @@ def message_post(request, pk: int):
             messages.error(request, _("You can no longer write about this request."))
             return redirect("requests_app:detail", pk=case.pk)
         raise PermissionDenied
-    form = forms.AgencyMessageForm(request.POST)
+    form = forms.AgencyMessageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.message_post(case=case, actor=request.user, body=form.cleaned_data["body"], internal=False)
+            services.message_post(
+                case=case,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                internal=False,
+                document=form.cleaned_data["document"],
+            )
         except ValidationError as error:
             form.add_domain_error(error)
         else:

@@ -64,10 +64,11 @@ class Replay:
     linked: list[LinkedTable]
 
 
-def policy_for(dataset: Dataset, *, seed: str) -> Policy:
+def policy_for(dataset: Dataset, *, seed: str, minimum_count: int | None = None) -> Policy:
+    """The dataset's policy; ``minimum_count`` raises its threshold (a data owner's condition), never lowers it."""
     return Policy(
         method=dataset.disclosure_policy,
-        threshold=dataset.threshold,
+        threshold=max(dataset.threshold, minimum_count or 0),
         publish_zeros=dataset.publish_zeros,
         dominance_n=dataset.dominance_n,
         dominance_k=dataset.dominance_k,
@@ -155,12 +156,14 @@ def build_table(
     hold_as: str = "",
     release: Release | None = None,
     replay: Replay | None = None,
+    minimum_count: int | None = None,
 ) -> BuildResult:
     """Run the pipeline for ``specification`` and write its files into ``destination``.
 
     ``hold_as`` names the holder (``job-<pk>``) under which the table stays in
     the linkage until it is released or dropped; ``release`` records it in the
-    ledger at once instead. ``replay`` makes a released table again with the
+    ledger at once instead. ``minimum_count`` raises the dataset's threshold for this table (a data owner's
+    condition). ``replay`` makes a released table again with the
     policy and the linked tables it was made with, and keeps it out of the ledger.
 
     Raises ``TableRefused`` when the table cannot be made safe (its linkage
@@ -190,7 +193,11 @@ def build_table(
     # Protection, files and the table's place in the linkage under one lock of the dataset: the next
     # table of the dataset is protected against this one.
     with ledger.dataset_lock(dataset):
-        policy = replay.policy if replay else policy_for(dataset, seed=rounding_seed(specification, snapshot))
+        policy = (
+            replay.policy
+            if replay
+            else policy_for(dataset, seed=rounding_seed(specification, snapshot), minimum_count=minimum_count)
+        )
         linked = (
             replay.linked
             if replay

@@ -53,12 +53,14 @@ def has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-def make_catalogue() -> Dataset:
-    """A small catalogue of the agency's own data (codes prefixed ``t_``), independent of the demo catalogue."""
+def make_catalogue(custodian: Custodian | None = None) -> Dataset:
+    """A small catalogue (codes prefixed ``t_``), independent of the demo catalogue: the agency's own data,
+    or ``custodian``'s."""
     n = next(_sequence)
-    custodian, _ = Custodian.objects.get_or_create(
-        is_agency=True, defaults={"code": "t_agency", "name_fr": "Agence (test)", "name_en": "Agency (test)"}
-    )
+    if custodian is None:
+        custodian, _ = Custodian.objects.get_or_create(
+            is_agency=True, defaults={"code": "t_agency", "name_fr": "Agence (test)", "name_en": "Agency (test)"}
+        )
     dataset = Dataset.objects.create(
         code=f"t_services_{n}", name_fr="Services (test)", name_en="Services (test)", custodian=custodian
     )
@@ -205,6 +207,6 @@ def make_request(
         return case
     checker = checker or make_user(role=Role.OUTPUT_CHECKER)
     for job in case.table_jobs.order_by("pk")[: 1 if status == Status.RELEASED else None]:
-        stats_jobs.output_release(job=job, actor=checker, now=now)
+        stats_jobs.output_release(attested=stats_jobs.CHECKLIST, job=job, actor=checker, now=now)
     case.refresh_from_db()
     return case

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.trail import EventType
-from requests_app import notifications, workflow
+from requests_app import clock, conditions, notifications, workflow
 from requests_app.history import save_with_history
 from requests_app.models import DataRequest
 from requests_app.production.models import OutputDownload, TableJob
@@ -38,6 +38,11 @@ from stats_app.models import JobStage
 #: A sign-off with one of these outcomes starts production: the states production starts from.
 PRODUCING_OUTCOMES = workflow.TRANSITIONS["start_production"].sources
 
+#: What the checker attests before every release (after OpenSAFELY's airlock); the page words each point.
+CHECKLIST = ("aggregates_only", "no_identifiers", "suppression_holds")
+#: Attested besides, when the data's owner set conditions in words.
+OWNER_CONDITIONS = "owner_conditions"
+
 #: ``production.tasks.run_table_job``, queued by name: this module does not import its caller.
 RUN_TABLE_JOB = "stats_app.tasks.run_table_job"
 
@@ -49,12 +54,14 @@ def _queue(job: TableJob) -> None:
 
 
 def specification_as_run(table) -> dict:
-    return {
+    """The table as the worker runs it: the approved specification, less what its data's owner excluded."""
+    specification = {
         "dataset": table.dataset.code,
         "measure": table.measure.code,
         "dimensions": list(table.dimensions),
         "filters": dict(table.filters or {}),
     }
+    return conditions.restrict(specification, conditions.for_dataset(table.request, table.dataset), table.dataset)
 
 
 def production_start(*, case: DataRequest, actor, now: datetime | None = None) -> list[TableJob]:
@@ -209,10 +216,12 @@ def job_run(*, job_id: int, run: int) -> TableJob | None:
             messages = "; ".join(message for messages in error.message_dict.values() for message in messages)
             return job_fail(job_id=job_id, run=run, error=_("The catalogue refuses this table: %s") % messages)
         relative = f"outputs/{job.request_id}/{job.pk}/run-{job.run}"
+        owner = conditions.for_dataset(job.request, specification.dataset)
         try:
             result = pipeline.build_table(
                 specification,
                 Path(settings.PRIVATE_FILES_ROOT) / relative,
+                minimum_count=owner.minimum_count,
                 language=job.request.requester.language or settings.LANGUAGE_CODE,
                 on_stage=lambda stage: job_set_stage(job_id=job_id, run=run, stage=stage),
                 hold_as=holder_of(job),
@@ -257,8 +266,14 @@ def decision_reference(case: DataRequest) -> str:
     return f"{case.reference}/D{decision.pk}" if decision else ""
 
 
-def output_release(*, job: TableJob, actor, now: datetime | None = None) -> TableJob:
+def output_release(*, job: TableJob, actor, attested, now: datetime | None = None) -> TableJob:
     """The checker releases the files to the requester; the last release closes the case.
+
+    ``attested`` holds the points of ``CHECKLIST`` the checker ticked, and
+    ``OWNER_CONDITIONS`` when they checked the owner's conditions in words; every one
+    is needed. The data owner's conditions are checked again too
+    (``conditions.release_obstacles``): excluded categories absent, the owner's
+    minimum count applied, its date passed. ``ValidationError`` otherwise.
 
     The table enters the release ledger first, once its linkage is checked again
     against the tables released since it was made: ``ledger.ReleaseRefused``
@@ -269,6 +284,20 @@ def output_release(*, job: TableJob, actor, now: datetime | None = None) -> Tabl
     documents = []
 
     def released(locked: TableJob, now: datetime) -> None:
+        owner = conditions.for_dataset(locked.request, locked.table.dataset)
+        problems = []
+        if any(point not in attested for point in CHECKLIST):
+            problems.append(_("Tick every point of the checklist, then release."))
+        problems += conditions.release_obstacles(
+            specification=locked.specification,
+            threshold_run=(locked.summary.get("parameters") or {}).get("threshold"),
+            conditions=owner,
+            today=clock.local_date(now),
+            attested=OWNER_CONDITIONS in attested,
+        )
+        if problems:
+            raise ValidationError(problems)
+        locked.conditions_attested = bool(owner.free_text)
         locked.checked_by = actor
         locked.checked_at = locked.released_at = now
         case = locked.request

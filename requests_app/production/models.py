@@ -56,6 +56,8 @@ class TableJob(models.Model):
     )
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     return_reason = models.TextField(_("reason for returning"), blank=True)
+    #: The checker attested, at release, that the data owners' free-text conditions are met.
+    conditions_attested = models.BooleanField(_("owners' conditions attested"), default=False)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     # The tables keep the names they had in stats_app: the models moved, the rows did not.
     history = HistoricalRecords(table_name="stats_app_historicaltablejob")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from requests_app import permissions
 from requests_app.production.jobs import output_folder
@@ -14,8 +15,8 @@ from stats_app import outputs
 from stats_app.disclosure import TOTAL
 from stats_app.models import Category, Dimension
 
-#: Rows of a table shown on the checker's page; the files hold them all.
-PREVIEW_ROWS = 500
+#: Rows of a table on each page of the checker's bench; every row is one page away.
+PREVIEW_ROWS = 200
 
 
 def case_jobs(case) -> list[TableJob]:
@@ -41,26 +42,34 @@ def get_job_for_checker(user, pk):
 
 
 def checker_queue():
-    """Outputs waiting for a checker first (oldest first), then the ones already checked, latest first."""
+    """Outputs waiting for a checker first, the request due soonest first; then the ones already checked."""
     waiting_first = Case(
         When(state=JobState.READY_FOR_CHECKING, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
     return (
         TableJob.objects.filter(state__in=JOB_CHECKER_QUEUE_STATES)
         .select_related("request", "table__dataset", "table__measure", "checked_by")
-        .order_by(waiting_first, "finished_at", "pk")
+        .order_by(waiting_first, "request__due_at", "finished_at", "pk")
     )
 
 
 @dataclass(frozen=True)
 class Preview:
     header: list[str]
-    rows: list[list[str]]
+    #: (cells, suppressed) of each row shown: the dimensions' labels, the value, its flag.
+    rows: list[tuple[list[str], bool]]
     total_rows: int
+    #: Rows the view holds (all, or the suppressed ones only), the page shown and the pages there are.
+    matching: int = 0
+    page: int = 1
+    pages: int = 1
+    suppressed_only: bool = False
 
 
-def preview(job: TableJob, *, limit: int = PREVIEW_ROWS) -> Preview | None:
-    """The first rows of ``table.csv``, with category labels in the active language."""
+def preview(
+    job: TableJob, *, page: int = 1, per_page: int | None = None, suppressed_only: bool = False
+) -> Preview | None:
+    """One page of ``table.csv`` (every row, or the suppressed ones), labelled in the active language."""
     path = output_folder(job) / outputs.CSV_NAME
     if not job.output_path or not path.is_file():
         return None
@@ -72,20 +81,36 @@ def preview(job: TableJob, *, limit: int = PREVIEW_ROWS) -> Preview | None:
     dimension_labels = {
         dimension.code: dimension.label for dimension in Dimension.objects.filter(code__in=dimension_codes)
     }
-    rows: list[list[str]] = []
-    total = 0
+    per_page = per_page or PREVIEW_ROWS
+    rows: list[tuple[list[str], bool]] = []
+    total = matching = 0
+    first = (max(page, 1) - 1) * per_page
+    total_label = _("Total")
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         for record in reader:
             total += 1
-            if len(rows) < limit:
+            suppressed = record[-1] == outputs.SUPPRESSED_FLAG
+            if suppressed_only and not suppressed:
+                continue
+            matching += 1
+            if first < matching <= first + per_page:
                 cells = [
-                    code if code == TOTAL else f"{code} – {labels.get((dimension, code), code)}"
+                    total_label if code == TOTAL else labels.get((dimension, code), code)
                     for dimension, code in zip(dimension_codes, record, strict=False)
                 ]
-                rows.append(cells + record[len(dimension_codes) :])
+                rows.append((cells + record[len(dimension_codes) :], suppressed))
     named = [dimension_labels.get(code, code) for code in header[: len(dimension_codes)]] + header[
         len(dimension_codes) :
     ]
-    return Preview(header=named, rows=rows, total_rows=total)
+    pages = max(1, -(-matching // per_page))
+    return Preview(
+        header=named,
+        rows=rows,
+        total_rows=total,
+        matching=matching,
+        page=min(max(page, 1), pages),
+        pages=pages,
+        suppressed_only=suppressed_only,
+    )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app import permissions
+from requests_app import conditions, permissions
 from requests_app.production import jobs, selectors
 from requests_app.production.forms import OutputReturnForm
 from requests_app.production.models import TableJob
@@ -57,6 +57,24 @@ def output_queue(request):
     return render(request, "outputs/queue.html", {"page": page, "jobs": page.object_list})
 
 
+def _page_number(request) -> int:
+    """The table's page asked for; anything that is not a number is the first page."""
+    value = request.GET.get("page", "1")
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+def release_checklist() -> list[tuple[str, str]]:
+    """The points a checker attests before release (``jobs.CHECKLIST``), worded in the page's language."""
+    words = {
+        "aggregates_only": _("Every value is an aggregate of several persons: no row describes one person."),
+        "no_identifiers": _("No column, label or filter names, locates or identifies a person."),
+        "suppression_holds": _(
+            "The suppressed cells cannot be recovered from the margins, nor from the linked tables listed above."
+        ),
+    }
+    return [(point, words[point]) for point in jobs.CHECKLIST]
+
+
 def _detail_page(request, job, *, return_form=None, status=200):
     may_check = permissions.user_can_check_job(request.user, job)
     return render(
@@ -64,13 +82,17 @@ def _detail_page(request, job, *, return_form=None, status=200):
         "outputs/detail.html",
         {
             "job": job,
-            "preview": selectors.preview(job),
+            "preview": selectors.preview(
+                job, page=_page_number(request), suppressed_only=request.GET.get("suppressed") == "1"
+            ),
             "summary": job.summary,
             "may_check": may_check,
             # Every visitor here is a checker: one who may not check a waiting output worked on it.
             "worked_on_it": not may_check and job.state == JobState.READY_FOR_CHECKING,
             "return_form": return_form or (OutputReturnForm() if may_check else None),
             "file_names": outputs.FILE_NAMES,
+            "owner_conditions": conditions.for_dataset(job.request, job.table.dataset),
+            "checklist": release_checklist(),
         },
         status=status,
     )
@@ -87,9 +109,13 @@ def output_detail(request, pk: int):
 def output_release(request, pk: int):
     job = selectors.get_job_for_checker(request.user, pk)
     try:
-        jobs.output_release(job=job, actor=request.user)
+        jobs.output_release(job=job, actor=request.user, attested=set(request.POST.getlist("attest")))
     except (TransitionError, ReleaseRefused) as error:
         messages.error(request, str(error))
+        return redirect("outputs:detail", pk=job.pk)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
         return redirect("outputs:detail", pk=job.pk)
     messages.success(request, _("The output is released: the requester can download it now."))
     return redirect("outputs:queue")

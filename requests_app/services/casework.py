@@ -10,12 +10,9 @@ from django.utils.translation import gettext as _
 from portal import trail
 from requests_app import clock, permissions, workflow
 from requests_app.history import save_with_history
-from requests_app.models import (
-    Clarification,
-    DataRequest,
-    Message,
-)
+from requests_app.models import AttachmentKind, Clarification, DataRequest, Message
 from requests_app.services import amendments
+from requests_app.services.intake import attachment_store
 from requests_app.states import REVIEW_STATES, Status
 from stats_app.catalogue import validate_specification
 
@@ -48,15 +45,21 @@ def case_assign(*, case: DataRequest, actor, officer, seen_status: str | None = 
     )
 
 
-def clarification_ask(*, case: DataRequest, actor, question: str, now: datetime | None = None) -> Clarification:
-    """Ask the requester a question; the statutory clock stops until they answer."""
+def clarification_ask(
+    *, case: DataRequest, actor, question: str, requested_document: str = "", now: datetime | None = None
+) -> Clarification:
+    """Ask the requester a question, and perhaps for a document; the statutory clock stops until they answer."""
     question = (question or "").strip()
     if not question:
         raise ValidationError({"question": _("Write the question to ask the requester.")})
+    if requested_document and requested_document not in AttachmentKind.values:
+        raise ValidationError({"requested_document": _("Choose a kind of document from the list, or none.")})
     asked = {}
 
     def record(locked: DataRequest, at: datetime) -> None:
-        clarification = Clarification(request=locked, question=question, asked_by=actor, asked_at=at)
+        clarification = Clarification(
+            request=locked, question=question, requested_document=requested_document, asked_by=actor, asked_at=at
+        )
         save_with_history(clarification, actor=actor, reason="")
         asked["clarification"] = clarification
 
@@ -64,20 +67,50 @@ def clarification_ask(*, case: DataRequest, actor, question: str, now: datetime 
     return asked["clarification"]
 
 
-def clarification_answer(*, case: DataRequest, actor, answer: str, now: datetime | None = None) -> DataRequest:
-    """The requester answers; the days spent waiting are added back to the due date."""
+def clarification_answer(
+    *, case: DataRequest, actor, answer: str, document=None, now: datetime | None = None
+) -> DataRequest:
+    """The requester answers, with a document when one was asked for (checked as at intake); the days spent
+    waiting are added back to the due date."""
     answer = (answer or "").strip()
     if not answer:
         raise ValidationError({"answer": _("Write your answer.")})
+    stored = []
 
     def record(locked: DataRequest, at: datetime) -> None:
         clarification = Clarification.objects.select_for_update().get(request=locked, answered_at__isnull=True)
+        if clarification.requested_document and document is None:
+            raise ValidationError(
+                {
+                    "document": _("The agency asked for a document (%(kind)s). Attach it to your answer.")
+                    % {"kind": clarification.get_requested_document_display()}
+                }
+            )
         clarification.answer = answer
         clarification.answered_at = at
         save_with_history(clarification, actor=actor, reason="")
+        if document is not None:
+            kind = clarification.requested_document or AttachmentKind.OTHER
+            stored.append(
+                attachment_store(
+                    case=locked,
+                    actor=actor,
+                    kind=kind,
+                    uploaded=document,
+                    clarification=clarification,
+                    field="document",
+                )
+            )
         locked.due_at = clock.explain(locked).due_at
 
-    return workflow.transition(case=case, name="answer_clarification", actor=actor, reason="", now=now, apply=record)
+    try:
+        return workflow.transition(
+            case=case, name="answer_clarification", actor=actor, reason="", now=now, apply=record
+        )
+    except BaseException:
+        for attachment in stored:  # rolled back: no file without its row
+            attachment.file.storage.delete(attachment.file.name)
+        raise
 
 
 def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: datetime | None = None) -> DataRequest:
@@ -99,21 +132,45 @@ def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: da
 
 
 @transaction.atomic
-def message_post(*, case: DataRequest, actor, body: str, internal: bool = False, now=None):
-    """A message to or from the requester, or an internal note that the requester never sees."""
+def message_post(*, case: DataRequest, actor, body: str, internal: bool = False, document=None, now=None):
+    """A message to or from the requester, or an internal note that the requester never sees.
+
+    The requester may send a document with a message (checked as at intake); staff
+    messages carry none, so nothing internal can reach the requester's page as a file.
+    """
     permissions.check_user_can_view_request(actor, case)
     permissions.check(permissions.user_can_write_message(actor, case, internal=internal))
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write the message.")})
+    if document is not None and (internal or not permissions.user_is_requester_of(actor, case)):
+        raise ValidationError({"document": _("Only the requester sends documents with a message.")})
     message = Message(request=case, author=actor, body=body, is_internal=internal, created_at=now or timezone.now())
-    save_with_history(
-        message,
-        actor=actor,
-        event=trail.EventType.MESSAGE_POSTED,
-        case_id=case.pk,
-        payload={"internal": internal},
-    )
+    stored = []
+    try:
+        with transaction.atomic():
+            save_with_history(
+                message,
+                actor=actor,
+                event=trail.EventType.MESSAGE_POSTED,
+                case_id=case.pk,
+                payload={"internal": internal},
+            )
+            if document is not None:
+                stored.append(
+                    attachment_store(
+                        case=case,
+                        actor=actor,
+                        kind=AttachmentKind.OTHER,
+                        uploaded=document,
+                        message=message,
+                        field="document",
+                    )
+                )
+    except BaseException:
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
     return message
 
 

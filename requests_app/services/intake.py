@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal import trail
 from requests_app import clock, permissions, workflow
 from requests_app.attachments import check_uploaded_file
 from requests_app.forms import step_errors
@@ -126,7 +127,26 @@ def specification_delete(*, case: DataRequest, actor, specification: TableSpecif
 def attachment_add(*, case: DataRequest, actor, kind: str, uploaded) -> Attachment:
     """Store a checked document with the draft, outside the web root."""
     permissions.check_user_can_edit_draft(actor, case)
-    checked = check_uploaded_file(uploaded)
+    return attachment_store(case=case, actor=actor, kind=kind, uploaded=uploaded)
+
+
+def attachment_store(
+    *, case: DataRequest, actor, kind: str, uploaded, clarification=None, message=None, field: str = "file"
+) -> Attachment:
+    """Check ``uploaded`` as at intake and store it with the case, outside the web root, with its history.
+
+    The caller has checked who may add it. A document sent after filing comes with
+    the answer to a ``clarification`` or with a ``message``, and is an event of the
+    trail. ``field`` names the form field its errors belong to. If saving it fails,
+    the file on disk goes too; a caller whose own transaction fails later deletes
+    the files it stored (``casework.clarification_answer``).
+    """
+    try:
+        checked = check_uploaded_file(uploaded)
+    except ValidationError as error:
+        if field == "file":
+            raise
+        raise ValidationError({field: error.messages}) from error  # named after the caller's form field
     attachment = Attachment(
         request=case,
         kind=kind,
@@ -135,12 +155,33 @@ def attachment_add(*, case: DataRequest, actor, kind: str, uploaded) -> Attachme
         size=checked.size,
         sha256=checked.sha256,
         uploaded_by=actor,
+        clarification=clarification,
+        message=message,
     )
     attachment.file.save(uploaded.name, uploaded, save=False)
+    name, storage = attachment.file.name, attachment.file.storage
+    after_filing = clarification is not None or message is not None
     try:
-        save_with_history(attachment, actor=actor, reason=_("Document attached"))
+        save_with_history(
+            attachment,
+            actor=actor,
+            reason=_("Document attached"),
+            **(
+                {
+                    "event": trail.EventType.DOCUMENT_ADDED,
+                    "case_id": case.pk,
+                    "payload": {
+                        "kind": kind,
+                        "sha256": checked.sha256,
+                        "with": "clarification" if clarification is not None else "message",
+                    },
+                }
+                if after_filing
+                else {}
+            ),
+        )
     except BaseException:
-        attachment.file.storage.delete(attachment.file.name)  # no orphan file on disk
+        storage.delete(name)  # no orphan file on disk
         raise
     return attachment
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from portal import trail
 from requests_app import clock, notifications, permissions, selectors, workflow
+from requests_app import conditions as owner_conditions
 from requests_app.history import save_with_history
 from requests_app.models import (
     Assessment,
@@ -26,6 +27,7 @@ from requests_app.models import (
 )
 from requests_app.production import jobs
 from requests_app.states import REVIEW_STATES
+from stats_app.models import Category
 
 # --- Review against the Act -------------------------------------------------------
 
@@ -100,6 +102,13 @@ def consultation_open(*, case: DataRequest, actor, custodian, question: str, due
         raise ValidationError({"question": _("Write the question to ask the data's owner.")})
     if custodian.is_agency:
         raise ValidationError({"custodian": _("The agency's own data needs no consultation. Choose another owner.")})
+    if custodian not in owners_to_consult(case):
+        raise ValidationError(
+            {
+                "custodian": _("%(owner)s owns none of the datasets this request asks for. Choose its data's owner.")
+                % {"owner": custodian}
+            }
+        )
     opened = {}
 
     def record(locked: DataRequest, at: datetime) -> None:
@@ -116,31 +125,107 @@ def consultation_open(*, case: DataRequest, actor, custodian, question: str, due
     return opened["consultation"]
 
 
+def owners_to_consult(case: DataRequest) -> list:
+    """The owners, other than the agency, of the datasets the case's tables are drawn from: whom to consult."""
+    owners = {spec.dataset.custodian for spec in case.specifications.select_related("dataset__custodian")}
+    return sorted((owner for owner in owners if not owner.is_agency), key=lambda owner: owner.code)
+
+
+def excludable_categories(consultation: Consultation):
+    """The categories an owner may exclude: those of the dimensions of its datasets in the case."""
+    datasets = consultation.request.specifications.filter(dataset__custodian=consultation.custodian).values("dataset")
+    return (
+        Category.objects.filter(dimension__datasets__in=datasets)
+        .select_related("dimension")
+        .distinct()
+        .order_by("dimension__code", "order", "code")
+    )
+
+
 @transaction.atomic
-def consultation_answer(*, consultation, actor, answer: str, conditions: str = "", now=None):
-    """The custodian's representative answers yes, no or yes with conditions."""
+def consultation_answer(
+    *,
+    consultation,
+    actor,
+    answer: str,
+    conditions: str = "",
+    excluded_categories=(),
+    minimum_count: int | None = None,
+    not_before=None,
+    reasons: str = "",
+    now=None,
+):
+    """The custodian's representative answers yes, no (with reasons) or yes with conditions.
+
+    A conditional yes sets at least one condition: categories to exclude, a
+    minimum cell count above the datasets' own, no release before a date, or
+    conditions in words (the output checker attests them). ``requests_app.conditions``
+    applies them to the tables and checks them again at release.
+    """
 
     locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if not actor.has_perm("requests_app.view_consultation", locked):
         raise Http404
     permissions.check(permissions.user_can_answer_consultation(actor, locked))
-    conditions = (conditions or "").strip()
+    now = now or timezone.now()
+    conditions, reasons = (conditions or "").strip(), (reasons or "").strip()
+    excluded = list(excluded_categories or ())
     if answer not in ConsultationAnswer.values:
         raise ValidationError({"answer": _("Choose yes, yes with conditions, or no.")})
-    if answer == ConsultationAnswer.YES_WITH_CONDITIONS and not conditions:
-        raise ValidationError({"conditions": _("State the conditions of your agreement.")})
     if answer != ConsultationAnswer.YES_WITH_CONDITIONS:
-        conditions = ""
+        conditions, excluded, minimum_count, not_before = "", [], None, None
+    if answer != ConsultationAnswer.NO:
+        reasons = ""
+    errors = {}
+    if answer == ConsultationAnswer.NO and not reasons:
+        errors["reasons"] = _("Reasons: say why your organisation does not agree; the agency cites them.")
+    if answer == ConsultationAnswer.YES_WITH_CONDITIONS:
+        if not (conditions or excluded or minimum_count or not_before):
+            errors["conditions"] = _(
+                "State at least one condition: categories to exclude, a minimum count, a date or conditions in words."
+            )
+        allowed = set(excludable_categories(locked).values_list("pk", flat=True))
+        if any(category.pk not in allowed for category in excluded):
+            errors["excluded_categories"] = _("Exclude only categories of the tables asked for from your data.")
+        floor = max(
+            (
+                spec.dataset.threshold
+                for spec in locked.request.specifications.select_related("dataset")
+                if spec.dataset.custodian_id == locked.custodian_id
+            ),
+            default=0,
+        )
+        if minimum_count is not None and minimum_count <= floor:
+            errors["minimum_count"] = _(
+                "Minimum count: the agency already hides counts under %(floor)s. "
+                "Give a higher number, or leave it empty."
+            ) % {"floor": floor}
+        if not_before is not None and not_before <= clock.local_date(now):
+            errors["not_before"] = _("Not released before: give a date after today, or leave it empty.")
+    if errors:
+        raise ValidationError(errors)
     locked.answer = answer
     locked.conditions = conditions
+    locked.minimum_count = minimum_count
+    locked.not_before = not_before
+    locked.reasons = reasons
     locked.answered_by = actor
-    locked.answered_at = now or timezone.now()
+    locked.answered_at = now
+    locked.excluded_categories.set(excluded)
+    payload = {"custodian": locked.custodian.code, "answer": answer}
+    if answer == ConsultationAnswer.YES_WITH_CONDITIONS:
+        payload["conditions"] = {
+            "excluded": sorted(f"{c.dimension.code}:{c.code}" for c in excluded),
+            "minimum_count": minimum_count,
+            "not_before": not_before.isoformat() if not_before else None,
+            "in_words": bool(conditions),
+        }
     save_with_history(
         locked,
         actor=actor,
         event=trail.EventType.CONSULTATION_ANSWERED,
         case_id=locked.request_id,
-        payload={"custodian": locked.custodian.code, "answer": answer},
+        payload=payload,
     )
     notifications.record(
         "consultation_answered",
@@ -212,14 +297,13 @@ def letter_tables(case: DataRequest, *, replace: dict | None = None) -> list[Let
         (replace or {}).get(spec.pk, spec)
         for spec in case.specifications.select_related("dataset__custodian", "measure").order_by("pk")
     ]
-    conditions: dict[int, list] = {}
-    for consultation in case.consultations.select_related("custodian").order_by("pk"):
-        if consultation.agrees and consultation.conditions:
-            conditions.setdefault(consultation.custodian_id, []).append(
-                (consultation.custodian, consultation.conditions)
-            )
+    by_dataset: dict[int, list] = {}
+    for spec in specifications:
+        if spec.dataset_id not in by_dataset:
+            found = owner_conditions.for_dataset(case, spec.dataset)
+            by_dataset[spec.dataset_id] = [(owner, "; ".join(sentences)) for owner, sentences in found.by_owner]
     return [
-        LetterTable(number=number, row=row, conditions=conditions.get(row.specification.dataset.custodian_id, []))
+        LetterTable(number=number, row=row, conditions=by_dataset[row.specification.dataset_id])
         for number, row in enumerate(selectors.label_specifications(specifications), start=1)
     ]
 

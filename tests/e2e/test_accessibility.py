@@ -217,7 +217,10 @@ def test_request_pages_in_each_state_are_accessible(live_server, page):
 def test_workspace_pages_are_accessible(live_server, page):
     officer = factories.make_user(role=Role.PRIVACY_OFFICER, first_name="Marie", last_name="Roy")
     lead = factories.make_user(role=Role.ACCESS_LEAD, first_name="Luc", last_name="Côté")
-    under_review = factories.make_request(status=Status.UNDER_REVIEW, officer=officer)
+    # The ministry's data, so that its consultation is on the page.
+    under_review = factories.make_request(
+        status=Status.UNDER_REVIEW, officer=officer, dataset=Dataset.objects.get(code="hospital_stays")
+    )
     factories.make_request(status=Status.RECEIVED)
     proposed = factories.make_request(status=Status.DECISION_PROPOSED, officer=officer)
     awaiting = factories.make_request(status=Status.AWAITING_REQUESTER, officer=officer)

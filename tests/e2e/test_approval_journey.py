@@ -156,7 +156,7 @@ def test_a_request_is_filed_approved_produced_checked_released_and_downloaded(
     assert case.reference in checker_window.text()
     checker_window.go(f"/outputs/{job.pk}/")
     checker_window.snap("output-check")
-    checker_window.submit("#release-form")
+    checker_window.release()
     case.refresh_from_db()
     assert case.status == Status.CLOSED
 

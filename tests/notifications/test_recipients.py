@@ -276,7 +276,7 @@ def test_each_release_tells_the_requester_once(checker):
     assert Notification.objects.filter(request=case, notice="output_released").count() == 1
 
     remaining = case.table_jobs.exclude(state="released").get()
-    jobs.output_release(job=remaining, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=remaining, actor=checker)
 
     rows = Notification.objects.filter(request=case, notice="output_released")
     assert rows.count() == 2

@@ -16,6 +16,8 @@ from tests.requests_app.pages import assert_checked, assert_kept, client_for, fi
 
 QUESTION = "Do you agree to these statistics on hospital stays?"
 
+NO_REASONS = "The ministry does not allow regional tables of this project."
+
 
 @pytest.fixture
 def officer(db):
@@ -95,7 +97,10 @@ def test_consultation_list_shows_the_custodians_own_consultations_only(
 ):
     hospital = Custodian.objects.create(code="t_hospital", name_fr="Hôpital (test)", name_en="Hospital (test)")
     factories.make_user(role=Role.DATA_CUSTODIAN, custodian=hospital)
-    elsewhere = consult(ministry_case(officer), officer, hospital)
+    hospital_case = factories.make_request(
+        dataset=factories.make_catalogue(custodian=hospital), status=Status.UNDER_REVIEW, officer=officer
+    )
+    elsewhere = consult(hospital_case, officer, hospital)
 
     response = representative_client.get(list_url())
 
@@ -109,7 +114,10 @@ def test_consultation_list_shows_the_custodians_own_consultations_only(
 
 def test_consultation_detail_of_another_organisation_is_not_found(representative_client, officer, representative):
     hospital = Custodian.objects.create(code="t_hospital", name_fr="Hôpital (test)", name_en="Hospital (test)")
-    elsewhere = consult(ministry_case(officer), officer, hospital)
+    hospital_case = factories.make_request(
+        dataset=factories.make_catalogue(custodian=hospital), status=Status.UNDER_REVIEW, officer=officer
+    )
+    elsewhere = consult(hospital_case, officer, hospital)
 
     assert representative_client.get(detail_url(elsewhere)).status_code == 404
     assert answer(representative_client, elsewhere, answer=ConsultationAnswer.YES).status_code == 404
@@ -193,7 +201,9 @@ def test_consultation_list_puts_open_ones_first_and_flags_the_overdue(officer, m
     past = timezone.now() - timedelta(days=30)
     overdue = consult(ministry_case(officer, now=past), officer, ministry, now=past)
     answered = consult(ministry_case(officer), officer, ministry)
-    services.consultation_answer(consultation=answered, actor=representative, answer=ConsultationAnswer.NO)
+    services.consultation_answer(
+        consultation=answered, actor=representative, answer=ConsultationAnswer.NO, reasons=NO_REASONS
+    )
     open_ = consult(ministry_case(officer), officer, ministry)
 
     page = text(client_for(representative).get(list_url()))
@@ -220,7 +230,9 @@ def test_consultation_answer_yes_is_recorded_with_who_answered(representative_cl
 
 
 def test_consultation_answer_no_is_recorded_and_shown_read_only(representative_client, consultation, representative):
-    response = answer(representative_client, consultation, answer=ConsultationAnswer.NO, conditions="ignored")
+    response = answer(
+        representative_client, consultation, answer=ConsultationAnswer.NO, conditions="ignored", reasons=NO_REASONS
+    )
 
     consultation.refresh_from_db()
     assert consultation.answer == ConsultationAnswer.NO
@@ -272,7 +284,9 @@ def test_consultation_second_answer_is_refused_with_a_message(representative_cli
     # Rights are granted to the representatives known when the consultation opens.
     colleague = factories.make_user(role=Role.DATA_CUSTODIAN, custodian=ministry)
     consultation = consult(ministry_case(officer), officer, ministry)
-    services.consultation_answer(consultation=consultation, actor=colleague, answer=ConsultationAnswer.NO)
+    services.consultation_answer(
+        consultation=consultation, actor=colleague, answer=ConsultationAnswer.NO, reasons=NO_REASONS
+    )
 
     response = answer(representative_client, consultation, answer=ConsultationAnswer.YES)
 

@@ -24,6 +24,8 @@ from requests_app.workflow import ConcurrentChangeError, TransitionError
 from stats_app.models import Custodian, Dataset, Dimension
 from tests import factories
 
+NO_REASONS = "The ministry does not allow regional tables of this project."
+
 
 @pytest.fixture
 def officer(db):
@@ -296,7 +298,9 @@ def test_approval_of_someone_elses_data_needs_its_owners_yes(ministry_case, offi
 def test_an_owners_no_prevents_approval(ministry_case, officer, ministry_representative):
     assess_all(ministry_case, officer)
     consultation = consult(ministry_case, officer)
-    services.consultation_answer(consultation=consultation, actor=ministry_representative, answer=ConsultationAnswer.NO)
+    services.consultation_answer(
+        consultation=consultation, actor=ministry_representative, answer=ConsultationAnswer.NO, reasons=NO_REASONS
+    )
 
     with pytest.raises(ValidationError):
         services.decision_propose(
@@ -347,7 +351,9 @@ def test_a_conditional_yes_states_its_conditions(ministry_case, officer, ministr
 
 def test_a_consultation_is_answered_once(ministry_case, officer, ministry_representative):
     consultation = consult(ministry_case, officer)
-    services.consultation_answer(consultation=consultation, actor=ministry_representative, answer=ConsultationAnswer.NO)
+    services.consultation_answer(
+        consultation=consultation, actor=ministry_representative, answer=ConsultationAnswer.NO, reasons=NO_REASONS
+    )
 
     with pytest.raises(PermissionDenied):
         services.consultation_answer(

@@ -18,7 +18,7 @@ def test_output_page_and_download_are_logged_and_a_strangers_try_is_not():
     checker = factories.make_user(role=Role.OUTPUT_CHECKER)
     job = factories.make_request(status=Status.OUTPUT_CHECKING).table_jobs.get()
     assert client_for(checker).get(reverse("outputs:detail", kwargs={"pk": job.pk})).status_code == 200
-    jobs.output_release(job=job, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=job, actor=checker)
     download = reverse("outputs:download", kwargs={"pk": job.pk, "file_name": "table.csv"})
 
     assert client_for(factories.make_user()).get(download).status_code == 404

@@ -152,11 +152,11 @@ def test_the_last_release_closes_the_case():
     case = factories.make_request(status=Status.OUTPUT_CHECKING, tables=2)
     first, second = case.table_jobs.order_by("pk")
 
-    jobs.output_release(job=first, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=first, actor=checker)
     case.refresh_from_db()
     assert case.status == Status.RELEASED
 
-    jobs.output_release(job=second, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=second, actor=checker)
     case.refresh_from_db()
     assert case.status == Status.CLOSED
     first.refresh_from_db()
@@ -170,9 +170,9 @@ def test_no_one_checks_a_table_they_specified_adjusted_or_worked_on():
     job = case.table_jobs.get()
 
     with pytest.raises(PermissionDenied):
-        jobs.output_release(job=job, actor=officer)
+        jobs.output_release(attested=jobs.CHECKLIST, job=job, actor=officer)
     with pytest.raises(PermissionDenied):
-        jobs.output_release(job=job, actor=factories.make_user(role=Role.ACCESS_LEAD))
+        jobs.output_release(attested=jobs.CHECKLIST, job=job, actor=factories.make_user(role=Role.ACCESS_LEAD))
     job.refresh_from_db()
     assert job.state == JobState.READY_FOR_CHECKING
 
@@ -211,8 +211,8 @@ def test_a_returned_output_needs_a_reason_then_an_amendment_signed_by_a_lead_run
     assert told.count() == 2
     # The officer adjusted the table: still not theirs to check, but the checker may.
     with pytest.raises(PermissionDenied):
-        jobs.output_release(job=rerun, actor=officer)
-    jobs.output_release(job=rerun, actor=checker)
+        jobs.output_release(attested=jobs.CHECKLIST, job=rerun, actor=officer)
+    jobs.output_release(attested=jobs.CHECKLIST, job=rerun, actor=checker)
 
 
 def test_only_the_officer_on_the_case_runs_a_job_again():

@@ -134,7 +134,7 @@ def test_a_release_enters_the_ledger_and_table_json_says_who_released_it_for_whi
     case, (job,) = services_case(SERVICES)
     job = run(job)
 
-    jobs.output_release(job=job, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=job, actor=checker)
 
     job.refresh_from_db()
     entry = LedgerEntry.objects.get(source_reference=f"job-{job.pk}-run-{job.run}")
@@ -172,7 +172,7 @@ def test_a_table_published_meanwhile_that_it_combines_with_stops_its_release_and
     )
 
     client.force_login(checker)
-    response = client.post(f"/outputs/{job.pk}/release/", follow=True)
+    response = client.post(f"/outputs/{job.pk}/release/", {"attest": list(jobs.CHECKLIST)}, follow=True)
 
     job.refresh_from_db()
     assert job.state == JobState.READY_FOR_CHECKING
@@ -255,7 +255,7 @@ def test_a_released_table_is_replayed_from_its_provenance_with_the_same_checksum
     checker = factories.make_user(role=Role.OUTPUT_CHECKER)
     _case, (first, second) = services_case(SERVICES, every_region_but(region_with_small_cells()))
     for job in (run(first), run(second)):
-        jobs.output_release(job=job, actor=checker)
+        jobs.output_release(attested=jobs.CHECKLIST, job=job, actor=checker)
     second.refresh_from_db()
     assert second.summary["linked_extra_suppressed"] > 0
 
@@ -283,7 +283,7 @@ def test_two_requests_by_different_requesters_the_later_one_is_protected_against
     checker = factories.make_user(role=Role.OUTPUT_CHECKER)
     threshold = Dataset.objects.get(code="medical_services").threshold
     _first_case, (first,) = services_case(SERVICES)
-    jobs.output_release(job=run(first), actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=run(first), actor=checker)
     _second_case, (second,) = services_case(every_region_but(region_with_small_cells()))
     assert _first_case.requester != _second_case.requester
 
@@ -297,7 +297,7 @@ def test_two_requests_by_different_requesters_the_later_one_is_protected_against
     client.force_login(checker)
     page = client.get(f"/outputs/{second.pk}/").content.decode()
     assert entry.label in page and 'id="linked-extra"' in page
-    jobs.output_release(job=second, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=second, actor=checker)
     client.force_login(_second_case.requester)
     assert entry.label not in client.get(f"/requests/{_second_case.pk}/").content.decode()
     document = client.get(f"/outputs/{second.pk}/files/table.json")

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -63,7 +64,9 @@ def test_release_makes_the_files_downloadable_by_the_requester_and_each_download
     download = outputs_url("download", ready_job, file_name="table.csv")
     assert requester_client.get(download).status_code == 404
 
-    response = client_for(checker).post(outputs_url("release", ready_job), follow=True)
+    response = client_for(checker).post(
+        outputs_url("release", ready_job), {"attest": list(jobs.CHECKLIST)}, follow=True
+    )
 
     assert "The output is released" in text(response)
     page = text(requester_client.get(reverse("requests_app:detail", kwargs={"pk": ready_job.request_id})))
@@ -78,7 +81,7 @@ def test_release_makes_the_files_downloadable_by_the_requester_and_each_download
 
 
 def test_no_one_else_downloads_a_released_output(ready_job, checker):
-    jobs.output_release(job=ready_job, actor=checker)
+    jobs.output_release(attested=jobs.CHECKLIST, job=ready_job, actor=checker)
     download = outputs_url("download", ready_job, file_name="table.csv")
 
     for stranger in (factories.make_user(), factories.make_user(role=Role.DATA_CUSTODIAN)):
@@ -129,3 +132,47 @@ def test_the_requester_sees_progress_without_details(officer):
     assert "Being produced" in page
     # Neither the job's internals nor staff actions.
     assert "attempt(s)" not in page and "Queued" not in page and reverse("outputs:queue") not in page
+
+
+# --- The checker's bench --------------------------------------------------------------------------------
+
+
+def test_a_release_needs_every_point_of_the_checklist(ready_job, checker):
+    client = client_for(checker)
+    page = text(client.get(outputs_url("detail", ready_job)))
+    for point in jobs.CHECKLIST:
+        assert f'id="attest-{point}"' in page
+    response = client.post(outputs_url("release", ready_job), {"attest": list(jobs.CHECKLIST[:-1])}, follow=True)
+    assert "Tick every point of the checklist" in text(response)
+    ready_job.refresh_from_db()
+    assert ready_job.state == JobState.READY_FOR_CHECKING
+
+
+def test_the_whole_table_is_paged_labelled_and_its_suppressed_rows_highlighted(ready_job, checker, monkeypatch):
+    from requests_app.production import selectors
+
+    client = client_for(checker)
+    rows = ready_job.summary["cells"]
+    monkeypatch.setattr(selectors, "PREVIEW_ROWS", 10)
+    first = text(client.get(outputs_url("detail", ready_job)))
+    pages = -(-rows // 10)
+    assert f"Page 1 of {pages}" in first and 'rel="next"' in first
+    last = text(client.get(outputs_url("detail", ready_job) + f"?page={pages}"))
+    shown = last.count("<tr") - 1  # the header row
+    assert shown == rows - 10 * (pages - 1), "every row is reachable, page by page"
+    assert text(client.get(outputs_url("detail", ready_job) + "?page=oops")).count("Page 1 of") == 1
+
+    suppressed = text(client.get(outputs_url("detail", ready_job) + "?suppressed=1"))
+    highlighted = suppressed.count('<tr class="suppressed">')
+    assert highlighted == min(ready_job.summary["suppressed"], 10)
+    assert f"{ready_job.summary['suppressed']} suppressed row" in suppressed
+    # Labels, not codes: the demo's regions read by name.
+    assert "Bas-Saint-Laurent" in first or "Montréal" in first or "Total" in first
+
+
+def test_the_queue_puts_the_request_due_soonest_first(officer, checker):
+    later = factories.make_request(status=Status.OUTPUT_CHECKING, officer=officer)
+    sooner = factories.make_request(status=Status.OUTPUT_CHECKING, officer=officer)
+    type(sooner).objects.filter(pk=sooner.pk).update(due_at=later.due_at - timedelta(days=5))
+    page = text(client_for(checker).get(outputs_url("queue")))
+    assert page.index(sooner.reference) < page.index(later.reference)

@@ -49,7 +49,7 @@ def test_an_approved_request_is_produced_by_the_worker_checked_released_and_down
     case.refresh_from_db()
     assert case.status == Status.OUTPUT_CHECKING
 
-    jobs.output_release(job=job, actor=factories.make_user(role=Role.OUTPUT_CHECKER))
+    jobs.output_release(attested=jobs.CHECKLIST, job=job, actor=factories.make_user(role=Role.OUTPUT_CHECKER))
     client = Client()
     client.force_login(case.requester)
     response = client.get(reverse("outputs:download", kwargs={"pk": job.pk, "file_name": "table.csv"}))

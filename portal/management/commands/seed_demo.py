@@ -337,7 +337,10 @@ class Command(BaseCommand):
             for job in case.table_jobs.all():  # produced and released long ago
                 stats_jobs.job_run(job_id=job.pk, run=job.run)
                 stats_jobs.output_release(
-                    job=job, actor=users["statisticien@demo.example"], now=decided + timedelta(days=3)
+                    attested=stats_jobs.CHECKLIST,
+                    job=job,
+                    actor=users["statisticien@demo.example"],
+                    now=decided + timedelta(days=3),
                 )
         # Their e-mails went out long ago: the outbox says so, and the demo's worker does not send them now.
         Notification.objects.filter(request_id__in=past, status=NotificationStatus.PENDING).update(
@@ -421,7 +424,9 @@ class Command(BaseCommand):
                 stats_jobs.job_run(job_id=job.pk, run=job.run)
         if state == "closed":
             for job in case.table_jobs.all():
-                stats_jobs.output_release(job=job, actor=users["statisticien@demo.example"], now=at())
+                stats_jobs.output_release(
+                    attested=stats_jobs.CHECKLIST, job=job, actor=users["statisticien@demo.example"], now=at()
+                )
 
     def _print_logins(self) -> None:
         out = self.stdout
