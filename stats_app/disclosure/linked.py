@@ -536,7 +536,8 @@ def _attempt(joint: JointLattice, required, upward, costs, hidden_at_start) -> _
     published_view = [
         None if is_hidden else value for value, is_hidden in zip(joint.values, chosen.hidden, strict=True)
     ]
-    attacker = Attacker(joint, published_view, required, upward)
+    # The last round's groups are this view's (the same pattern): what their programs found stands.
+    attacker = Attacker(joint, published_view, required, upward, known=chosen.groups)
     failing = [node for node in attacker.suppressed if required[node] > 0 and not attacker.protects(node)]
     preexisting: list[str] = []
     if failing:

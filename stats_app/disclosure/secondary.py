@@ -34,12 +34,12 @@ same table always gets the same pattern.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
-from stats_app.disclosure.attack import Attacker, connected, solve_program
+from stats_app.disclosure.attack import Attacker, Group, solve_program
 from stats_app.disclosure.lattice import Lattice
 
 
@@ -48,6 +48,9 @@ class SecondaryResult:
     hidden: list[bool]
     rounds: int
     programs_solved: int
+    #: The attacker's groups on ``hidden`` by their cells, with what their programs found (for ``Attacker``'s
+    #: ``known``: a later view of the same pattern need not solve them again).
+    groups: dict[tuple[int, ...], Group] = field(default_factory=dict)
 
 
 def choose_complements(
@@ -76,7 +79,7 @@ def choose_complements(
     programs = 0
     # The groups of the last round: one whose cells no new suppression reached is the same program, proven
     # as far as before (its joint programs are not solved again).
-    known: dict[tuple[int, ...], object] = {}
+    known: dict[tuple[int, ...], Group] = {}
     while True:
         attacker = Attacker(lattice, _published(lattice, hidden), required, rises, known=known)
         unproven = [cell for cell in attacker.suppressed if not attacker.group(cell).surely_protects(cell)]
@@ -95,7 +98,9 @@ def choose_complements(
             # Every unproven cell was checked exactly and found protected, or nothing more can be
             # suppressed around the ones that fail (the audit will then refuse the table).
             break
-    return SecondaryResult(hidden=hidden, rounds=rounds, programs_solved=programs + deviations.programs_solved)
+    return SecondaryResult(
+        hidden=hidden, rounds=rounds, programs_solved=programs + deviations.programs_solved, groups=known
+    )
 
 
 #: Programs over at least this many cells are solved without HiGHS's presolve.
@@ -396,14 +401,24 @@ def _suppress_cheapest_neighbour(
 ) -> None:
     """The last resort when the programs find nothing (solver noise): hide the cheapest published cell
     sharing a relation with ``cell``'s group of suppressed cells."""
-    # The group's cells and relations only: its programs are not needed here.
-    _, link_numbers = connected(lattice, _published(lattice, hidden), cell)
-    neighbours = {
-        member
-        for link_number in link_numbers
-        for member in lattice.links[link_number].members
-        if not hidden[member] and not frozen[member]
-    }
+    # The group's cells and relations only (``connected``'s walk, on ``hidden``): its programs are not needed here.
+    links, links_of = lattice.links, lattice.links_of
+    cells = {cell}
+    seen: set[int] = set()
+    neighbours: set[int] = set()
+    frontier = [cell]
+    while frontier:
+        for link_number in links_of[frontier.pop()]:
+            if link_number in seen:
+                continue
+            seen.add(link_number)
+            for member in links[link_number].members:
+                if hidden[member]:
+                    if member not in cells:
+                        cells.add(member)
+                        frontier.append(member)
+                elif not frozen[member]:
+                    neighbours.add(member)
     if neighbours:
         hidden[min(neighbours, key=lambda candidate: (costs[candidate], candidate))] = True
 
