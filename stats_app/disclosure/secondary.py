@@ -89,11 +89,22 @@ def choose_complements(
             break
         rounds += 1
         suppressed_before = sum(hidden)
+        unchanged = True  # no cell suppressed yet this round: ``hidden`` is still the attacker's pattern
         for cell in unproven:
             if deviations.can_spread(cell, required[cell], hidden=hidden, upward=rises[cell]):
+                if unchanged:
+                    # The deviations move suppressed cells only: feasible points of the cell's group, which
+                    # prove it protected in the attacker's view too (a later view taking the group need not
+                    # solve its programs again).
+                    group = attacker.group(cell)
+                    for point in deviations.spread_points:
+                        group.witness(point)
                 continue
             if not _protect_cell(cell, required[cell], rises[cell], hidden, deviations, costs):
-                _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs, frozen_cells)
+                if _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs, frozen_cells):
+                    unchanged = False
+            else:
+                unchanged = False
         if sum(hidden) == suppressed_before:
             # Every unproven cell was checked exactly and found protected, or nothing more can be
             # suppressed around the ones that fail (the audit will then refuse the table).
@@ -168,6 +179,8 @@ class Deviations:
             for child in link.children:
                 self.parents[child].append(link.parent)
         self.programs_solved = 0
+        #: The deviations (``y``, per cell) with which the last ``can_spread`` that succeeded proved its cell.
+        self.spread_points: list[np.ndarray] = []
         #: The moves ``moved_cells`` found impossible: (cell, amount, direction, the cells that may not move).
         # Whether a move exists does not depend on which cells are hidden (only its cost does) but on the cells
         # that may not move: a move found impossible once is not searched for again.
@@ -182,6 +195,7 @@ class Deviations:
         lowest are ``spread`` apart. Each is one program, capped at what is needed;
         published cells do not move.
         """
+        self.spread_points = []
         movable = np.array(hidden, dtype=bool)
         up_bound = np.where(movable, np.maximum(self.up_room, 0.0), 0.0)
         down_bound = np.where(movable, np.maximum(self.down_room, 0.0), 0.0)
@@ -200,7 +214,9 @@ class Deviations:
         rise = float(point[0][cell] - point[1][cell])
         if rise < upward - tolerance:
             return False
+        highest = point[0] - point[1]
         if rise >= spread - tolerance:
+            self.spread_points = [highest]
             return True
         # The lowest value, capped at the rest of the spread.
         low_up = up_bound.copy()
@@ -210,7 +226,10 @@ class Deviations:
         point = self._optimise(cell, cost * -1.0, np.zeros(self.size), np.zeros(self.size), low_up, low_down, movable)
         if point is None:
             return False
-        return rise + float(point[1][cell] - point[0][cell]) >= spread - tolerance
+        if rise + float(point[1][cell] - point[0][cell]) >= spread - tolerance:
+            self.spread_points = [highest, point[0] - point[1]]
+            return True
+        return False
 
     def moved_cells(
         self, cell: int, amount: float, *, upward: bool, hidden: Sequence[bool], cost: np.ndarray
@@ -398,9 +417,9 @@ def _protect_cell(
 
 def _suppress_cheapest_neighbour(
     lattice: Lattice, cell: int, hidden: list[bool], required: Sequence[float], costs: np.ndarray, frozen: np.ndarray
-) -> None:
+) -> bool:
     """The last resort when the programs find nothing (solver noise): hide the cheapest published cell
-    sharing a relation with ``cell``'s group of suppressed cells."""
+    sharing a relation with ``cell``'s group of suppressed cells. False when there is none."""
     # The group's cells and relations only (``connected``'s walk, on ``hidden``): its programs are not needed here.
     links, links_of = lattice.links, lattice.links_of
     cells = {cell}
@@ -419,8 +438,10 @@ def _suppress_cheapest_neighbour(
                         frontier.append(member)
                 elif not frozen[member]:
                     neighbours.add(member)
-    if neighbours:
-        hidden[min(neighbours, key=lambda candidate: (costs[candidate], candidate))] = True
+    if not neighbours:
+        return False
+    hidden[min(neighbours, key=lambda candidate: (costs[candidate], candidate))] = True
+    return True
 
 
 def _published(lattice: Lattice, hidden: Sequence[bool]) -> list[int | None]:
