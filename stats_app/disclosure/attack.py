@@ -184,6 +184,7 @@ class Group:
         upward: Sequence[float] | None = None,
     ) -> None:
         self.cells = cells
+        self._cells = np.array(cells, dtype=np.int64)
         self.column = {cell: column for column, cell in enumerate(cells)}
         equalities = _Rows()
         inequalities = _Rows()
@@ -230,6 +231,13 @@ class Group:
             else:
                 solved[column] = float(point[column])
         return solved[column]
+
+    def witness(self, deviation: np.ndarray) -> None:
+        """Record a feasible point met elsewhere: ``deviation`` (per cell of the lattice) from the true values
+        moves no published cell and keeps every relation and bound (``Deviations.can_spread``'s)."""
+        point = self.true_values + deviation[self._cells]
+        np.minimum(self.seen_low, point, out=self.seen_low)
+        np.maximum(self.seen_high, point, out=self.seen_high)
 
     def interval(self, cell: int) -> Interval:
         """The exact interval (two programs, unless solved before)."""

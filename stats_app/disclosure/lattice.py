@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from stats_app.disclosure.table import CellStats, Key, Table
 
@@ -19,7 +20,7 @@ class Link:
     #: bound (``child <= parent``), such as distinct persons never exceeding the events they had.
     capped: bool = True
 
-    @property
+    @cached_property  # read for every walk over the relations: built once
     def members(self) -> tuple[int, ...]:
         return (self.parent, *self.children)
 

@@ -536,11 +536,22 @@ def _attempt(joint: JointLattice, required, upward, costs, hidden_at_start) -> _
     published_view = [
         None if is_hidden else value for value, is_hidden in zip(joint.values, chosen.hidden, strict=True)
     ]
-    attacker = Attacker(joint, published_view, required, upward)
-    failing = [node for node in attacker.suppressed if required[node] > 0 and not attacker.protects(node)]
+    # The last round's groups are this view's (the same pattern): what their programs found stands.
+    attacker = Attacker(joint, published_view, required, upward, known=chosen.groups)
+    unproven = [
+        node for node in attacker.suppressed if required[node] > 0 and not attacker.group(node).surely_protects(node)
+    ]
+    failing: list[int] = []
     preexisting: list[str] = []
-    if failing:
-        failing, preexisting = _split_preexisting(joint, failing, required, upward)
+    if unproven:
+        # A population the released tables narrow alone (the new table hidden whole) is narrowed in this view
+        # too, which only publishes more: it is checked there first, and only the others here.
+        alone = _alone(joint, required, upward)
+        for node in unproven:
+            if not alone.protects(node):
+                preexisting.append(joint.describe_node(node))
+            elif not attacker.protects(node):
+                failing.append(node)
     return _Attempt(hidden=list(chosen.hidden), attacker=attacker, failing=failing, preexisting=preexisting)
 
 
@@ -773,13 +784,7 @@ def _split_preexisting(
     joint: JointLattice, failing: list[int], required: Sequence[float], upward: Sequence[float]
 ) -> tuple[list[int], list[str]]:
     """Separate the nodes the new table narrows from those the released tables already narrow alone."""
-    alone = []
-    for node in range(len(joint)):
-        if joint.is_constant(node):
-            alone.append(joint.fixed_published[node])
-        else:
-            alone.append(None)  # the new table's cells as if it were not published at all
-    attacker = Attacker(joint, alone, required, upward)
+    attacker = _alone(joint, required, upward)
     caused, preexisting = [], []
     for node in failing:
         if attacker.protects(node):
@@ -787,6 +792,12 @@ def _split_preexisting(
         else:
             preexisting.append(joint.describe_node(node))
     return caused, preexisting
+
+
+def _alone(joint: JointLattice, required: Sequence[float], upward: Sequence[float]) -> Attacker:
+    """The attacker of the released tables alone: the new table's cells as if it were not published at all."""
+    alone = [joint.fixed_published[node] if joint.is_constant(node) else None for node in range(len(joint))]
+    return Attacker(joint, alone, required, upward)
 
 
 def _tables_near(joint: JointLattice, attacker: Attacker, node: int) -> list[str]:

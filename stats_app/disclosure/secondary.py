@@ -34,12 +34,12 @@ same table always gets the same pattern.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
-from stats_app.disclosure.attack import Attacker, connected, solve_program
+from stats_app.disclosure.attack import Attacker, Group, solve_program
 from stats_app.disclosure.lattice import Lattice
 
 
@@ -48,6 +48,9 @@ class SecondaryResult:
     hidden: list[bool]
     rounds: int
     programs_solved: int
+    #: The attacker's groups on ``hidden`` by their cells, with what their programs found (for ``Attacker``'s
+    #: ``known``: a later view of the same pattern need not solve them again).
+    groups: dict[tuple[int, ...], Group] = field(default_factory=dict)
 
 
 def choose_complements(
@@ -76,7 +79,7 @@ def choose_complements(
     programs = 0
     # The groups of the last round: one whose cells no new suppression reached is the same program, proven
     # as far as before (its joint programs are not solved again).
-    known: dict[tuple[int, ...], object] = {}
+    known: dict[tuple[int, ...], Group] = {}
     while True:
         attacker = Attacker(lattice, _published(lattice, hidden), required, rises, known=known)
         unproven = [cell for cell in attacker.suppressed if not attacker.group(cell).surely_protects(cell)]
@@ -86,16 +89,29 @@ def choose_complements(
             break
         rounds += 1
         suppressed_before = sum(hidden)
+        unchanged = True  # no cell suppressed yet this round: ``hidden`` is still the attacker's pattern
         for cell in unproven:
             if deviations.can_spread(cell, required[cell], hidden=hidden, upward=rises[cell]):
+                if unchanged:
+                    # The deviations move suppressed cells only: feasible points of the cell's group, which
+                    # prove it protected in the attacker's view too (a later view taking the group need not
+                    # solve its programs again).
+                    group = attacker.group(cell)
+                    for point in deviations.spread_points:
+                        group.witness(point)
                 continue
             if not _protect_cell(cell, required[cell], rises[cell], hidden, deviations, costs):
-                _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs, frozen_cells)
+                if _suppress_cheapest_neighbour(lattice, cell, hidden, required, costs, frozen_cells):
+                    unchanged = False
+            else:
+                unchanged = False
         if sum(hidden) == suppressed_before:
             # Every unproven cell was checked exactly and found protected, or nothing more can be
             # suppressed around the ones that fail (the audit will then refuse the table).
             break
-    return SecondaryResult(hidden=hidden, rounds=rounds, programs_solved=programs + deviations.programs_solved)
+    return SecondaryResult(
+        hidden=hidden, rounds=rounds, programs_solved=programs + deviations.programs_solved, groups=known
+    )
 
 
 #: Programs over at least this many cells are solved without HiGHS's presolve.
@@ -149,6 +165,12 @@ class Deviations:
         self.rows.sort_indices()
         self.by_column = sparse.csc_array(self.rows)
         self.by_column.sort_indices()
+        # The transpose, row-wise, for the reduced costs of every cell from a neighbourhood's duals.
+        self.by_column_rows = sparse.csr_array(self.rows.T)
+        self.by_column_rows.sort_indices()
+        self._column_start = self.by_column.indptr[:-1].astype(np.int64)
+        self._column_length = np.diff(self.by_column.indptr).astype(np.int64)
+        self._row_number = np.full(self.rows.shape[0], -1, dtype=np.int64)  # scratch: row -> row of a block
         self.row_lower = np.concatenate([np.full(len(inequality_rows), -np.inf), np.zeros(len(equality_rows))])
         self.row_upper = np.concatenate([self.slack, np.zeros(len(equality_rows))])
         # The margins of each cell (the parents of its relations), for a first neighbourhood that can move.
@@ -157,6 +179,8 @@ class Deviations:
             for child in link.children:
                 self.parents[child].append(link.parent)
         self.programs_solved = 0
+        #: The deviations (``y``, per cell) with which the last ``can_spread`` that succeeded proved its cell.
+        self.spread_points: list[np.ndarray] = []
         #: The moves ``moved_cells`` found impossible: (cell, amount, direction, the cells that may not move).
         # Whether a move exists does not depend on which cells are hidden (only its cost does) but on the cells
         # that may not move: a move found impossible once is not searched for again.
@@ -171,6 +195,7 @@ class Deviations:
         lowest are ``spread`` apart. Each is one program, capped at what is needed;
         published cells do not move.
         """
+        self.spread_points = []
         movable = np.array(hidden, dtype=bool)
         up_bound = np.where(movable, np.maximum(self.up_room, 0.0), 0.0)
         down_bound = np.where(movable, np.maximum(self.down_room, 0.0), 0.0)
@@ -189,7 +214,9 @@ class Deviations:
         rise = float(point[0][cell] - point[1][cell])
         if rise < upward - tolerance:
             return False
+        highest = point[0] - point[1]
         if rise >= spread - tolerance:
+            self.spread_points = [highest]
             return True
         # The lowest value, capped at the rest of the spread.
         low_up = up_bound.copy()
@@ -199,7 +226,10 @@ class Deviations:
         point = self._optimise(cell, cost * -1.0, np.zeros(self.size), np.zeros(self.size), low_up, low_down, movable)
         if point is None:
             return False
-        return rise + float(point[1][cell] - point[0][cell]) >= spread - tolerance
+        if rise + float(point[1][cell] - point[0][cell]) >= spread - tolerance:
+            self.spread_points = [highest, point[0] - point[1]]
+            return True
+        return False
 
     def moved_cells(
         self, cell: int, amount: float, *, upward: bool, hidden: Sequence[bool], cost: np.ndarray
@@ -232,6 +262,35 @@ class Deviations:
         movement = point[0] + point[1]
         tolerance = 1e-7 * max(1.0, amount)
         return [int(moved) for moved in np.flatnonzero((movement > tolerance) & ~is_hidden)]
+
+    def _block(self, columns: np.ndarray) -> tuple[np.ndarray, _Columns]:
+        """The rows the ``columns`` touch (ascending), and ``[block, −block]`` column-wise: the relations over
+        the columns' increases then decreases, sliced from the precomputed matrix with index arrays.
+
+        The same matrix, entry for entry, as ``hstack([rows[touched][:, columns], −…])``, for a fraction of
+        scipy's slicing and stacking.
+        """
+        starts = self._column_start[columns]
+        lengths = self._column_length[columns]
+        total = int(lengths.sum())
+        ends = np.cumsum(lengths)
+        # The positions of the columns' entries in the whole matrix: each column's run, one after the other.
+        positions = np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - lengths), lengths)
+        rows = self.by_column.indices[positions]
+        data = self.by_column.data[positions]
+        touched = np.unique(rows)
+        number = self._row_number
+        number[touched] = np.arange(len(touched))
+        local = number[rows]
+        number[touched] = -1
+        indptr = np.concatenate([[0], ends, total + ends])
+        matrix = _Columns(
+            shape=(len(touched), 2 * len(columns)),
+            indptr=indptr.astype(np.int32),
+            indices=np.concatenate([local, local]).astype(np.int32),
+            data=np.concatenate([data, -data]),
+        )
+        return touched, matrix
 
     def _optimise(
         self,
@@ -271,9 +330,7 @@ class Deviations:
         infeasible_rounds = 0
         while True:
             columns = np.flatnonzero(inside)
-            touched = np.unique(self.by_column[:, columns].indices)
-            block = self.rows[touched][:, columns]
-            matrix = sparse.csc_array(sparse.hstack([block, -block], format="csc"))
+            touched, matrix = self._block(columns)
             result = solve_program(
                 np.concatenate([cost_up[columns], cost_down[columns]]),
                 matrix,
@@ -287,7 +344,9 @@ class Deviations:
             self.programs_solved += 1
             if result.optimal:
                 # Reduced costs of the cells outside: cost − (their column)ᵀ · duals, for y's two signs.
-                pressure = self.rows[touched].T @ result.row_dual
+                duals = np.zeros(self.rows.shape[0])
+                duals[touched] = result.row_dual
+                pressure = self.by_column_rows @ duals
                 tolerance = 1e-7
                 joining = (
                     ~inside
@@ -320,6 +379,16 @@ class Deviations:
         return increase, decrease
 
 
+@dataclass
+class _Columns:
+    """A column-wise sparse matrix as HiGHS takes it (``solve_program`` reads these four fields)."""
+
+    shape: tuple[int, int]
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+
 def _protect_cell(
     cell: int,
     required: float,
@@ -348,19 +417,31 @@ def _protect_cell(
 
 def _suppress_cheapest_neighbour(
     lattice: Lattice, cell: int, hidden: list[bool], required: Sequence[float], costs: np.ndarray, frozen: np.ndarray
-) -> None:
+) -> bool:
     """The last resort when the programs find nothing (solver noise): hide the cheapest published cell
-    sharing a relation with ``cell``'s group of suppressed cells."""
-    # The group's cells and relations only: its programs are not needed here.
-    _, link_numbers = connected(lattice, _published(lattice, hidden), cell)
-    neighbours = {
-        member
-        for link_number in link_numbers
-        for member in lattice.links[link_number].members
-        if not hidden[member] and not frozen[member]
-    }
-    if neighbours:
-        hidden[min(neighbours, key=lambda candidate: (costs[candidate], candidate))] = True
+    sharing a relation with ``cell``'s group of suppressed cells. False when there is none."""
+    # The group's cells and relations only (``connected``'s walk, on ``hidden``): its programs are not needed here.
+    links, links_of = lattice.links, lattice.links_of
+    cells = {cell}
+    seen: set[int] = set()
+    neighbours: set[int] = set()
+    frontier = [cell]
+    while frontier:
+        for link_number in links_of[frontier.pop()]:
+            if link_number in seen:
+                continue
+            seen.add(link_number)
+            for member in links[link_number].members:
+                if hidden[member]:
+                    if member not in cells:
+                        cells.add(member)
+                        frontier.append(member)
+                elif not frozen[member]:
+                    neighbours.add(member)
+    if not neighbours:
+        return False
+    hidden[min(neighbours, key=lambda candidate: (costs[candidate], candidate))] = True
+    return True
 
 
 def _published(lattice: Lattice, hidden: Sequence[bool]) -> list[int | None]:
