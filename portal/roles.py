@@ -54,6 +54,7 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "requests_app.view_attachment",
         "requests_app.view_clarification",
         "requests_app.view_tablejob",
+        "requests_app.view_jobnote",
         "requests_app.view_outputdownload",
         # The outbox: what was sent, what waits, what failed, and sending again.
         "requests_app.view_notification",
@@ -81,6 +82,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     + [
         "requests_app.view_tablejob",
         "requests_app.view_historicaltablejob",
+        "requests_app.view_jobnote",
+        "requests_app.view_historicaljobnote",
         "requests_app.view_outputdownload",
         "requests_app.view_notification",
         "portal.view_user",

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin
-from requests_app.production.models import OutputDownload, TableJob
+from requests_app.production.models import JobNote, OutputDownload, TableJob
 
 
 @admin.register(TableJob)
@@ -24,3 +24,12 @@ class OutputDownloadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("job__request__reference", "user__email", "sha256")
     list_select_related = ("job__request", "job__table", "user")
     date_hierarchy = "downloaded_at"
+
+
+@admin.register(JobNote)
+class JobNoteAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    """The output checkers' notes on tables, written on the checker's page (``jobs.job_note_add``)."""
+
+    list_display = ("created_at", "job", "run", "author")
+    search_fields = ("job__request__reference", "author__email")
+    list_select_related = ("job__request", "job__table", "author")

@@ -19,16 +19,16 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.trail import EventType
-from requests_app import clock, conditions, notifications, workflow
+from requests_app import clock, conditions, notifications, permissions, workflow
 from requests_app.history import save_with_history
 from requests_app.models import DataRequest
-from requests_app.production.models import OutputDownload, TableJob
+from requests_app.production.models import JobNote, OutputDownload, TableJob
 from requests_app.production.workflow import JobTransitionError, job_transition
 from requests_app.states import JobState, Status
 from stats_app import ledger, outputs, pipeline
@@ -343,6 +343,24 @@ def output_return(*, job: TableJob, actor, reason: str, now: datetime | None = N
         occurrence = f"job-{locked.pk}-run-{locked.run}-returned"
         notifications.record("output_returned", case=locked.request, actor=actor, occurrence=occurrence)
     return locked
+
+
+def job_note_add(*, job: TableJob, actor, body: str, now: datetime | None = None) -> JobNote:
+    """An output checker writes a note on a table, for the other checkers (never shown to the requester)."""
+    if not permissions.user_is_output_checker(actor):
+        raise PermissionDenied
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the note.")})
+    note = JobNote(job=job, author=actor, run=job.run, body=body, created_at=now or timezone.now())
+    save_with_history(
+        note,
+        actor=actor,
+        event=EventType.JOB_NOTE_ADDED,
+        case_id=job.request_id,
+        payload={"job": job.pk, "run": job.run},
+    )
+    return note
 
 
 def output_download_record(*, job: TableJob, user, file_name: str) -> OutputDownload:

@@ -117,3 +117,24 @@ class OutputDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} · {self.user} · {self.downloaded_at:%Y-%m-%d %H:%M}"
+
+
+class JobNote(models.Model):
+    """A checker's note on one table (after airlock's comments): for the checkers and staff, never the requester."""
+
+    job = models.ForeignKey(TableJob, on_delete=models.CASCADE, related_name="notes", verbose_name=_("table job"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    #: The run the note was written on: a note on an earlier run says so on the page.
+    run = models.PositiveSmallIntegerField(_("run"))
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("note on a table")
+        verbose_name_plural = _("notes on tables")
+        constraints = [models.CheckConstraint(condition=~models.Q(body=""), name="jobnote_has_text")]
+
+    def __str__(self) -> str:
+        return f"{self.job} · {self.created_at:%Y-%m-%d %H:%M}"

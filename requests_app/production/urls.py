@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.output_detail, name="detail"),
     path("<int:pk>/release/", views.output_release, name="release"),
     path("<int:pk>/return/", views.output_return, name="return"),
+    path("<int:pk>/notes/", views.job_note_add, name="note"),
     path("<int:pk>/run-again/", views.job_rerun, name="rerun"),
     path("<int:pk>/files/<str:file_name>", views.output_download, name="download"),
 ]

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from requests_app import conditions, permissions
 from requests_app.production import jobs, selectors
-from requests_app.production.forms import OutputReturnForm
+from requests_app.production.forms import JobNoteForm, OutputReturnForm
 from requests_app.production.models import TableJob
 from requests_app.states import JobState
 from requests_app.workflow import TransitionError
@@ -75,7 +75,7 @@ def release_checklist() -> list[tuple[str, str]]:
     return [(point, words[point]) for point in jobs.CHECKLIST]
 
 
-def _detail_page(request, job, *, return_form=None, status=200):
+def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
     may_check = permissions.user_can_check_job(request.user, job)
     return render(
         request,
@@ -93,6 +93,8 @@ def _detail_page(request, job, *, return_form=None, status=200):
             "file_names": outputs.FILE_NAMES,
             "owner_conditions": conditions.for_dataset(job.request, job.table.dataset),
             "checklist": release_checklist(),
+            "notes": job.notes.select_related("author"),
+            "note_form": note_form or JobNoteForm(),
         },
         status=status,
     )
@@ -136,6 +138,22 @@ def output_return(request, pk: int):
             messages.success(request, _("The output is returned to the officer with your reason."))
             return redirect("outputs:queue")
     return _detail_page(request, job, return_form=form, status=400)
+
+
+@checker_required
+@require_POST
+def job_note_add(request, pk: int):
+    job = selectors.get_job_for_checker(request.user, pk)
+    form = JobNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            jobs.job_note_add(job=job, actor=request.user, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            messages.success(request, _("Your note is kept with the table."))
+            return redirect(f"{reverse('outputs:detail', kwargs={'pk': job.pk})}#notes-title")
+    return _detail_page(request, job, note_form=form, status=400)
 
 
 @login_required

@@ -176,3 +176,18 @@ def test_the_queue_puts_the_request_due_soonest_first(officer, checker):
     type(sooner).objects.filter(pk=sooner.pk).update(due_at=later.due_at - timedelta(days=5))
     page = text(client_for(checker).get(outputs_url("queue")))
     assert page.index(sooner.reference) < page.index(later.reference)
+
+
+def test_checkers_keep_notes_on_a_table_that_the_requester_never_sees(ready_job, checker):
+    client = client_for(checker)
+    refused = client.post(outputs_url("note", ready_job), {"body": "  "})
+    assert refused.status_code == 400 and "Note: write the note." in text(refused)
+    client.post(outputs_url("note", ready_job), {"body": "Region 10 looks thin; checked against 2023."})
+    page = text(client.get(outputs_url("detail", ready_job)))
+    assert "Region 10 looks thin; checked against 2023." in page
+    note = ready_job.notes.get()
+    assert (note.author, note.run) == (checker, ready_job.run)
+    requester = client_for(ready_job.request.requester)
+    mine = text(requester.get(reverse("requests_app:detail", kwargs={"pk": ready_job.request_id})))
+    assert "Region 10 looks thin" not in mine
+    assert requester.post(outputs_url("note", ready_job), {"body": "Mine."}).status_code == 403
