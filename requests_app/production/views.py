@@ -27,6 +27,7 @@ from requests_app.states import JobState
 from requests_app.workflow import TransitionError
 from stats_app import outputs
 from stats_app.ledger import ReleaseRefused
+from stats_app.models import DisclosurePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,34 @@ def _page_number(request) -> int:
     return int(value) if value.isdigit() and len(value) < 7 else 1
 
 
+def report_in_language(summary: dict) -> dict:
+    """The disclosure report's method, parameters and rules named in the page's language (the engine speaks codes)."""
+    methods = dict(DisclosurePolicy.choices)
+    names = {
+        "threshold": _("Minimum cell count"),
+        "publish_zeros": _("Zeros are publishable"),
+        "rounding_base": _("Rounding base"),
+        "dominance_n": _("Dominance: n contributors"),
+        "dominance_k": _("Dominance: k percent"),
+        "p_percent": _("p% rule: p"),
+        "protection_level": _("Protection level"),
+        "zeros": _("Zeros"),
+        "dominance": _("Dominance"),
+        "secondary": _("Secondary (to protect the others)"),
+    }
+
+    def shown(value):
+        if isinstance(value, bool):
+            return _("yes") if value else _("no")
+        return value
+
+    return {
+        "method": methods.get(summary.get("method"), summary.get("method")),
+        "parameters": [(names.get(key, key), shown(value)) for key, value in (summary.get("parameters") or {}).items()],
+        "rules": [(names.get(key, key), count) for key, count in (summary.get("suppressed_by_rule") or {}).items()],
+    }
+
+
 def release_checklist() -> list[tuple[str, str]]:
     """The points a checker attests before release (``jobs.CHECKLIST``), worded in the page's language."""
     words = {
@@ -93,6 +122,7 @@ def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
             "file_names": outputs.FILE_NAMES,
             "owner_conditions": conditions.for_dataset(job.request, job.table.dataset),
             "checklist": release_checklist(),
+            "report": report_in_language(job.summary or {}),
             "notes": job.notes.select_related("author"),
             "note_form": note_form or JobNoteForm(),
         },

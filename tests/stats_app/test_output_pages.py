@@ -191,3 +191,9 @@ def test_checkers_keep_notes_on_a_table_that_the_requester_never_sees(ready_job,
     mine = text(requester.get(reverse("requests_app:detail", kwargs={"pk": ready_job.request_id})))
     assert "Region 10 looks thin" not in mine
     assert requester.post(outputs_url("note", ready_job), {"body": "Mine."}).status_code == 403
+
+
+def test_the_disclosure_report_speaks_the_pages_language(ready_job, checker):
+    page = text(client_for(checker).get(outputs_url("detail", ready_job)))
+    assert "Minimum cell count: 5" in page
+    assert 'id="report-method">Cell suppression' in page
