@@ -130,14 +130,41 @@ def request_list(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def request_create(request):
+    """A new request's first step. The draft exists from its first save, not from the click on "New request";
+    the form starts from the profile of the requester's latest request."""
     if not permissions.user_can_file_requests(request.user):
         messages.error(request, STAFF_CANNOT_FILE)
         return redirect("requests_app:list")
-    case = services.request_create_draft(requester=request.user)
-    messages.success(request, _("Your draft is created. It is saved at every step."))
-    return redirect("requests_app:profile", pk=case.pk)
+    form_class = forms.STEP_FORMS["profile"]
+    if request.method == "POST":
+        finishing = request.POST.get("action") == "continue"
+        form = form_class(request.POST, complete=finishing)
+        if form.is_valid():
+            try:
+                case = services.request_start(requester=request.user, profile=form.values())
+            except ValidationError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(request, _("Your draft is created. It is saved at every step."))
+                return redirect(_step_url(case, _NEXT["profile"] if finishing else "profile"))
+    else:
+        form = form_class(initial=services.profile_defaults(request.user))
+    steps = [
+        {"key": key, "title": title, "number": number, "url": None, "current": key == "profile", "done": False}
+        for number, (key, title) in enumerate(forms.STEPS, start=1)
+    ]
+    context = {
+        "case": None,
+        "step": "profile",
+        "step_title": dict(forms.STEPS)["profile"],
+        "steps": steps,
+        "problems": [],
+        "back_url": reverse("requests_app:list"),
+        "form": form,
+    }
+    return render(request, "requests_app/step_profile.html", context)
 
 
 def _may_answer(user, case) -> bool:

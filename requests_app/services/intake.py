@@ -60,6 +60,21 @@ def request_create_draft(*, requester, language: str | None = None) -> DataReque
     return case
 
 
+def profile_defaults(requester) -> dict:
+    """What a new request's first step starts from: the profile of the requester's latest request, or their name."""
+    latest = requester.data_requests.order_by("-created_at", "-pk").first() if requester.pk else None
+    if latest is None:
+        return {"contact_name": requester.get_full_name()}
+    return {name: getattr(latest, name) for name in STEP_FIELDS["profile"]}
+
+
+@transaction.atomic
+def request_start(*, requester, profile: dict) -> DataRequest:
+    """A new request's first save: the draft is created then, with its profile (nothing before it)."""
+    case = request_create_draft(requester=requester)
+    return request_update_draft(case=case, actor=requester, step="profile", values=profile)
+
+
 @transaction.atomic
 def request_update_draft(*, case: DataRequest, actor, step: str, values: dict) -> DataRequest:
     """Save one step of the intake form. Only that step's fields are written."""

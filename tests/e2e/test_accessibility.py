@@ -149,7 +149,10 @@ def test_intake_steps_are_accessible_blank_and_after_a_failed_submit(live_server
     requester = factories.make_user()
     sign_in(page, live_server, requester)
     visit(page, live_server, url("requests_app:list"), "a11y-fr-my-requests-empty")
-    submit(page, "main form button[type=submit]")
+    page.click("#new-request")
+    page.wait_for_selector("ol.steps")
+    assert_accessible(page, "a11y-fr-new-request")
+    submit(page, "button[name=action][value=save]")  # the draft exists from this first save
     case_pk = int(page.url.rstrip("/").split("/")[-2])
 
     for step in ("profile", "project", "declarations"):
@@ -395,7 +398,8 @@ def test_radio_groups_in_the_error_summary_take_the_focus(live_server, page):
     requester = factories.make_user()
     sign_in(page, live_server, requester)
     page.goto(f"{live_server.url}{url('requests_app:list')}")
-    submit(page, "main form button[type=submit]")
+    page.click("#new-request")
+    page.wait_for_selector("ol.steps")
     submit(page, "button[name=action][value=continue]")
     link = page.locator(".error-summary a[href='#id_requester_category']")
     link.focus()

@@ -51,7 +51,7 @@ def sign_up_and_confirm(requester: Person, email: str, mail_server) -> None:
 def file_request(requester: Person, tmp_path) -> DataRequest:
     page = requester.page
     requester.go("/requests/")
-    requester.submit("form[action$='/requests/new/']")
+    page.click("#new-request")
 
     requester.snap("step-profile")
     page.fill("[name=contact_name]", "Camille Tremblay")

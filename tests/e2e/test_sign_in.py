@@ -23,7 +23,7 @@ def test_requester_signs_in_and_reaches_my_requests(live_server, page):
     screenshot(page, "my-requests")
     assert page.locator("html").get_attribute("lang") == "fr"
 
-    page.get_by_role("button", name="Nouvelle demande").click()
+    page.get_by_role("link", name="Nouvelle demande").click()
     page.wait_for_selector("ol.steps")
     screenshot(page, "intake-step-1")
     assert page.locator("ol.steps [aria-current=step]").count() == 1

@@ -135,9 +135,9 @@ def test_submission_history_row_records_the_requester(requester, requester_clien
 # --- Drafts and the step indicator -----------------------------------------------------------
 
 
-def test_new_request_get_is_not_allowed(requester_client):
+def test_opening_a_new_request_creates_no_draft(requester_client):
     response = requester_client.get(url("create"))
-    assert response.status_code == 405
+    assert response.status_code == 200
     assert not DataRequest.objects.exists()
 
 

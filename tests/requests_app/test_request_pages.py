@@ -8,10 +8,12 @@ from requests_app import services
 from requests_app.models import DataRequest, Status
 from tests import factories
 from tests.requests_app.pages import (
+    assert_kept,
     client_for,
     complete_draft,
     field_error,
     new_draft,
+    profile_post,
     summary_links,
     text,
     url,
@@ -41,14 +43,29 @@ def test_list_shows_only_the_requesters_own_requests(requester_client, other_req
     assert "You have no request yet." in page
 
 
-def test_new_request_button_creates_a_draft_and_opens_step_one(requester, requester_client):
+def test_new_request_opens_step_one_and_the_draft_exists_from_its_first_save(requester, requester_client):
     page = text(requester_client.get(url("list")))
-    assert f'action="{url("create")}"' in page and "New request" in page
-    response = requester_client.post(url("create"))
+    assert f'href="{url("create")}"' in page and "New request" in page
+    first_step = requester_client.get(url("create"))
+    assert first_step.status_code == 200 and 'name="contact_name"' in text(first_step)
+    assert not DataRequest.objects.exists(), "a click on New request creates nothing"
+
+    response = requester_client.post(url("create"), profile_post())
     case = DataRequest.objects.get(requester=requester)
-    assert case.status == Status.DRAFT
-    assert response.url == url("profile", case)
-    assert case.history.get().history_user_id == requester.pk
+    assert case.status == Status.DRAFT and case.organisation == factories.PROFILE["organisation"]
+    assert response.url == url("project", case)
+    assert case.history.earliest().history_user_id == requester.pk
+
+
+def test_an_invalid_first_step_creates_no_draft_and_keeps_what_was_typed(requester_client):
+    response = requester_client.post(url("create"), profile_post(requester_category="astronaut"))
+    assert response.status_code == 200 and not DataRequest.objects.exists()
+    assert_kept(response, factories.PROFILE["organisation"])
+
+
+def test_a_second_request_starts_from_the_profile_of_the_last(requester, requester_client, dataset):
+    factories.make_request(requester=requester, dataset=dataset, status=Status.RECEIVED)
+    assert_kept(requester_client.get(url("create")), factories.PROFILE["organisation"])
 
 
 def test_pages_require_login(client, requester, dataset):
