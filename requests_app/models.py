@@ -336,6 +336,9 @@ class LegalProvision(models.Model):
         verbose_name_plural = _("legal provisions")
 
     def __str__(self) -> str:
+        # A provision relied on as a whole (no section, or "—" in the data) is cited by the Act's title alone.
+        if self.section.strip() in ("", "—"):
+            return str(self.get_act_display())
         return f"{self.act}, s. {self.section}"
 
     @property

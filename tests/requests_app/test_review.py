@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.models import AuditEvent
 from portal.roles import Role
@@ -474,3 +474,9 @@ def test_a_representative_who_changes_organisation_loses_the_formers_consultatio
     ministry_representative.save()
 
     assert list(permissions.consultations_visible_to(ministry_representative)) == []
+
+
+def test_a_provision_relied_on_as_a_whole_is_cited_by_its_acts_title_not_a_blank_section(db):
+    with translation.override("en"):
+        assert str(provision("r221_research")) == ("Act respecting health and social services information (R-22.1)")
+        assert str(provision("a29_s67")) == "A-29, s. 67"
