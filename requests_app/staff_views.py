@@ -298,6 +298,7 @@ def _review_context(request, case, forms: dict) -> dict:
     may_return = pending is not None and _action_allowed(user, case, "return_decision")
     specifications = selectors.specification_rows(case)
     jobs = production_selectors.case_jobs(case)
+    owners = services.owners_to_consult(case)
     return {
         "checklist": checklist,
         "checklist_form": forms.get("checklist_form")
@@ -307,10 +308,10 @@ def _review_context(request, case, forms: dict) -> dict:
             else None
         ),
         "consultations": selectors.case_consultations(case),
-        "owners_to_consult": services.owners_to_consult(case),
+        "owners_to_consult": owners,
         "consultation_form": forms.get("consultation_form")
         or (
-            staff_forms.ConsultationOpenForm(prefix="consultation", owners=services.owners_to_consult(case))
+            staff_forms.ConsultationOpenForm(prefix="consultation", owners=owners)
             if _action_allowed(user, case, "consult_custodian")
             else None
         ),

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +28,7 @@ from requests_app.states import JobState
 from requests_app.workflow import TransitionError
 from stats_app import outputs
 from stats_app.ledger import ReleaseRefused
-from stats_app.models import DisclosurePolicy
+from stats_app.models import DISCLOSURE_SETTINGS, Dataset, DisclosurePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +68,9 @@ def _page_number(request) -> int:
 def report_in_language(summary: dict) -> dict:
     """The disclosure report's method, parameters and rules named in the page's language (the engine speaks codes)."""
     methods = dict(DisclosurePolicy.choices)
-    names = {
-        "threshold": _("Minimum cell count"),
-        "publish_zeros": _("Zeros are publishable"),
-        "rounding_base": _("Rounding base"),
-        "dominance_n": _("Dominance: n contributors"),
-        "dominance_k": _("Dominance: k percent"),
-        "p_percent": _("p% rule: p"),
-        "protection_level": _("Protection level"),
+    # The parameters are the dataset's settings: their names are the fields' own. The rules have codes of their own.
+    names = {name: capfirst(Dataset._meta.get_field(name).verbose_name) for name in DISCLOSURE_SETTINGS}
+    names |= {
         "zeros": _("Zeros"),
         "dominance": _("Dominance"),
         "secondary": _("Secondary (to protect the others)"),

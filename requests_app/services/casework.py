@@ -12,7 +12,7 @@ from requests_app import clock, permissions, workflow
 from requests_app.history import save_with_history
 from requests_app.models import AttachmentKind, Clarification, DataRequest, Message
 from requests_app.services import amendments
-from requests_app.services.intake import attachment_store
+from requests_app.services.intake import attachment_store, files_removed_on_failure
 from requests_app.states import REVIEW_STATES, Status
 from stats_app.catalogue import validate_specification
 
@@ -75,7 +75,6 @@ def clarification_answer(
     answer = (answer or "").strip()
     if not answer:
         raise ValidationError({"answer": _("Write your answer.")})
-    stored = []
 
     def record(locked: DataRequest, at: datetime) -> None:
         clarification = Clarification.objects.select_for_update().get(request=locked, answered_at__isnull=True)
@@ -103,14 +102,10 @@ def clarification_answer(
             )
         locked.due_at = clock.explain(locked).due_at
 
-    try:
+    with files_removed_on_failure() as stored:  # rolled back: no file without its row
         return workflow.transition(
             case=case, name="answer_clarification", actor=actor, reason="", now=now, apply=record
         )
-    except BaseException:
-        for attachment in stored:  # rolled back: no file without its row
-            attachment.file.storage.delete(attachment.file.name)
-        raise
 
 
 def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: datetime | None = None) -> DataRequest:
@@ -146,31 +141,25 @@ def message_post(*, case: DataRequest, actor, body: str, internal: bool = False,
     if document is not None and (internal or not permissions.user_is_requester_of(actor, case)):
         raise ValidationError({"document": _("Only the requester sends documents with a message.")})
     message = Message(request=case, author=actor, body=body, is_internal=internal, created_at=now or timezone.now())
-    stored = []
-    try:
-        with transaction.atomic():
-            save_with_history(
-                message,
-                actor=actor,
-                event=trail.EventType.MESSAGE_POSTED,
-                case_id=case.pk,
-                payload={"internal": internal},
-            )
-            if document is not None:
-                stored.append(
-                    attachment_store(
-                        case=case,
-                        actor=actor,
-                        kind=AttachmentKind.OTHER,
-                        uploaded=document,
-                        message=message,
-                        field="document",
-                    )
+    with files_removed_on_failure() as stored:
+        save_with_history(
+            message,
+            actor=actor,
+            event=trail.EventType.MESSAGE_POSTED,
+            case_id=case.pk,
+            payload={"internal": internal},
+        )
+        if document is not None:
+            stored.append(
+                attachment_store(
+                    case=case,
+                    actor=actor,
+                    kind=AttachmentKind.OTHER,
+                    uploaded=document,
+                    message=message,
+                    field="document",
                 )
-    except BaseException:
-        for attachment in stored:
-            attachment.file.storage.delete(attachment.file.name)
-        raise
+            )
     return message
 
 

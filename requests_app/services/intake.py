@@ -1,5 +1,6 @@
 """The requester's side: drafts, tables, documents, submission and withdrawal."""
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
@@ -145,6 +146,22 @@ def attachment_add(*, case: DataRequest, actor, kind: str, uploaded) -> Attachme
     return attachment_store(case=case, actor=actor, kind=kind, uploaded=uploaded)
 
 
+@contextmanager
+def files_removed_on_failure():
+    """Collect the attachments stored inside the block; if the block fails, their files leave the disk too.
+
+    The database rolls their rows back; the files are not in the database, so this
+    removes them (``attachment_store`` does the same for a failure of its own save).
+    """
+    stored: list[Attachment] = []
+    try:
+        yield stored
+    except BaseException:
+        for attachment in stored:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+
+
 def attachment_store(
     *, case: DataRequest, actor, kind: str, uploaded, clarification=None, message=None, field: str = "file"
 ) -> Attachment:
@@ -153,8 +170,8 @@ def attachment_store(
     The caller has checked who may add it. A document sent after filing comes with
     the answer to a ``clarification`` or with a ``message``, and is an event of the
     trail. ``field`` names the form field its errors belong to. If saving it fails,
-    the file on disk goes too; a caller whose own transaction fails later deletes
-    the files it stored (``casework.clarification_answer``).
+    the file on disk goes too; a caller whose own transaction may fail later stores
+    inside ``files_removed_on_failure``.
     """
     try:
         checked = check_uploaded_file(uploaded)
