@@ -659,6 +659,42 @@ class Message(models.Model):
         return f"{self.request} – {self.created_at:%Y-%m-%d %H:%M}"
 
 
+# --- The calendar: the days on which a delay does not expire (Interpretation Act, I-16) ------------
+
+
+class HolidaySource(models.TextChoices):
+    LIBRARY = "library", _("holidays library")
+    INTERPRETATION_ACT = "i16_s61_23", _("Interpretation Act (I-16), s. 61(23)")
+    STAFF = "staff", _("added by staff")
+
+
+class Holiday(models.Model):
+    """A holiday (I-16 s. 61(23)): a delay that expires on it runs to the next working day (I-16 s. 52).
+
+    Sundays are holidays too, but in code (``clock.is_holiday``), not as rows. Seeded from the ``holidays``
+    library and the Act's own list (``requests_app/holiday_data.py``); the access lead adds or corrects days
+    (a day proclaimed, say) in the admin, and each change recomputes the open cases' due dates.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+    name_fr = models.CharField(_("name (French)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=HolidaySource.choices, default=HolidaySource.STAFF)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return pick(self, "name")
+
+
 # --- Notifications: the e-mail outbox (requests_app/notifications/) ---------------
 
 

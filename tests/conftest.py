@@ -75,12 +75,13 @@ def reference_data(transactional_db):
     Their database is flushed between tests, which removes what the data
     migrations loaded; this loads it again through the same code.
     """
-    from requests_app import legal_data
+    from requests_app import holiday_data, legal_data
     from stats_app import catalogue_data
 
     call_command("sync_roles", stdout=io.StringIO())
     catalogue_data.load(apps)
     legal_data.load(apps)
+    holiday_data.load(apps)
 
 
 @pytest.fixture
