@@ -8,15 +8,24 @@ A pause is the time a clarification waits for the requester: counted as the
 number of calendar days between the question and the answer, added back when
 the requester answers. While a clarification is open the clock is stopped, so
 the case cannot be overdue.
+
+A due date that falls on a holiday moves to the next working day, at the same
+local time (Interpretation Act, I-16 s. 52): a Sunday, or a day of the
+``Holiday`` table (I-16 s. 61(23), kept as data the access lead edits).
+Saturday is not on the Act's list, so a delay may expire on a Saturday; the
+official text prevails. The deadline is moved once, at the end: the 20 days,
+the pauses and the extension are counted in calendar days, then the last day,
+if it is not a working day, becomes the next one that is.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from requests_app.models import Clarification, DataRequest
+from requests_app.models import Clarification, DataRequest, Holiday
 from requests_app.states import CLOCK_RUNNING_STATES
 
 
@@ -29,12 +38,82 @@ def pause_days(asked_at: datetime, answered_at: datetime) -> int:
     return (local_date(answered_at) - local_date(asked_at)).days
 
 
-def due_at(*, received_at: datetime, paused_days: int = 0, extension_days: int = 0) -> datetime:
+SUNDAY = 6
+
+
+@dataclass(frozen=True)
+class MovedDay:
+    """A day the due date was moved past (I-16 s. 52): a Sunday, or a holiday of the table."""
+
+    day: date
+    holiday: Holiday | None = None
+
+    @property
+    def is_sunday(self) -> bool:
+        return self.holiday is None
+
+
+def holidays(*, first: date | None = None, last: date | None = None) -> dict[date, Holiday]:
+    """The holidays of the table between ``first`` and ``last`` (every one when not given), by date."""
+    rows = Holiday.objects.all()
+    if first is not None:
+        rows = rows.filter(date__gte=first)
+    if last is not None:
+        rows = rows.filter(date__lte=last)
+    return {holiday.date: holiday for holiday in rows}
+
+
+def is_holiday(day: date, calendar: Mapping[date, Holiday]) -> bool:
+    """A Sunday, or a day of ``calendar`` (I-16 s. 61(23)); Saturday is a working day."""
+    return day.weekday() == SUNDAY or day in calendar
+
+
+def next_working_day(day: date, calendar: Mapping[date, Holiday] | None = None) -> tuple[date, tuple[MovedDay, ...]]:
+    """``day`` itself when it is a working day, else the next working day and the days moved past.
+
+    ``calendar`` is the holiday table (``holidays()``), read here when not given.
+    """
+    # A fortnight is far longer than any run of holidays; a longer one (days proclaimed) reads on.
+    window = 14
+    if calendar is None:
+        calendar = holidays(first=day, last=day + timedelta(days=window))
+    moved = []
+    while is_holiday(day, calendar):
+        moved.append(MovedDay(day=day, holiday=calendar.get(day)))
+        day += timedelta(days=1)
+        if len(moved) % window == 0:
+            calendar = {**calendar, **holidays(first=day, last=day + timedelta(days=window))}
+    return day, tuple(moved)
+
+
+def schedule(
+    *,
+    received_at: datetime,
+    paused_days: int = 0,
+    extension_days: int = 0,
+    calendar: Mapping[date, Holiday] | None = None,
+) -> tuple[datetime, tuple[MovedDay, ...]]:
+    """The due date, and the Sundays and holidays it was moved past: the one place that computes it."""
     days = settings.STATUTORY_DELAY_DAYS + paused_days + extension_days
     # The same local time ``days`` later, as a moment in UTC: a time the spring change skips (02:30 on the day
     # clocks go forward) becomes the real moment it names (03:30), and a time the autumn change repeats (01:20)
     # is no ambiguous local time, which Python never finds equal to any moment of another zone (PEP 495).
-    return (timezone.localtime(received_at) + timedelta(days=days)).astimezone(UTC)
+    last = timezone.localtime(received_at) + timedelta(days=days)
+    working, moved = next_working_day(last.date(), calendar)
+    return (last + timedelta(days=(working - last.date()).days)).astimezone(UTC), moved
+
+
+def due_at(
+    *,
+    received_at: datetime,
+    paused_days: int = 0,
+    extension_days: int = 0,
+    calendar: Mapping[date, Holiday] | None = None,
+) -> datetime:
+    """The due date (``schedule`` without the explanation); give ``calendar`` to compute many without a query each."""
+    return schedule(received_at=received_at, paused_days=paused_days, extension_days=extension_days, calendar=calendar)[
+        0
+    ]
 
 
 @dataclass(frozen=True)
@@ -55,6 +134,8 @@ class ClockExplanation:
     extended_at: datetime | None
     due_at: datetime
     is_paused: bool
+    #: The Sundays and holidays the due date was moved past, in order (I-16 s. 52).
+    moved: tuple[MovedDay, ...] = ()
 
     @property
     def paused_days(self) -> int:
@@ -62,12 +143,15 @@ class ClockExplanation:
 
     @property
     def first_due_at(self) -> datetime:
-        """The due date before any extension: the limit for asking one."""
+        """The due date before any extension, moved past a Sunday or a holiday as well: the limit for asking one."""
         return due_at(received_at=self.received_at, paused_days=self.paused_days)
 
 
-def explain(case: DataRequest, clarifications=None) -> ClockExplanation:
-    """The due date of a filed case, step by step. ``clarifications`` may be given to save a query."""
+def explain(
+    case: DataRequest, clarifications=None, *, calendar: Mapping[date, Holiday] | None = None
+) -> ClockExplanation:
+    """The due date of a filed case, step by step. ``clarifications`` and ``calendar`` may be given to save
+    queries."""
     if clarifications is None:
         clarifications = Clarification.objects.filter(request=case).order_by("asked_at", "pk")
     pauses = tuple(
@@ -79,14 +163,18 @@ def explain(case: DataRequest, clarifications=None) -> ClockExplanation:
         for item in clarifications
     )
     paused = sum(pause.days for pause in pauses)
+    due, moved = schedule(
+        received_at=case.received_at, paused_days=paused, extension_days=case.extension_days, calendar=calendar
+    )
     return ClockExplanation(
         received_at=case.received_at,
         delay_days=settings.STATUTORY_DELAY_DAYS,
         pauses=pauses,
         extension_days=case.extension_days,
         extended_at=case.extended_at,
-        due_at=due_at(received_at=case.received_at, paused_days=paused, extension_days=case.extension_days),
+        due_at=due,
         is_paused=any(pause.answered_at is None for pause in pauses),
+        moved=moved,
     )
 
 

@@ -258,8 +258,17 @@ def _day(moment) -> str:
     return date_format(clock.local_date(moment), "DATE_FORMAT")
 
 
+def moved_day_sentence(moved: clock.MovedDay) -> str:
+    """Why the due date moved one day: "+1 day: 24 June is a holiday, Fête nationale du Québec (I-16 s. 52)"."""
+    day = date_format(moved.day, "j F")
+    if moved.is_sunday:
+        return _("+1 day: %(date)s is a Sunday (I-16 s. 52)") % {"date": day}
+    return _("+1 day: %(date)s is a holiday, %(name)s (I-16 s. 52)") % {"date": day, "name": moved.holiday.name}
+
+
 def clock_sentence(explanation: clock.ClockExplanation) -> str:
-    """The due date as its sum: "Received on X, +20 days, +4 days paused, +10 days extended on Y → due Z"."""
+    """The due date as its sum: "Received on X, +20 days, +4 days paused, +10 days extended on Y, +1 day: 24 June
+    is a holiday (I-16 s. 52) → due Z"."""
     terms = [
         _("Received on %(date)s") % {"date": _day(explanation.received_at)},
         _("+%(days)d days") % {"days": explanation.delay_days},
@@ -274,6 +283,7 @@ def clock_sentence(explanation: clock.ClockExplanation) -> str:
             _("+%(days)d days extended on %(date)s")
             % {"days": explanation.extension_days, "date": _day(explanation.extended_at)}
         )
+    terms += [moved_day_sentence(moved) for moved in explanation.moved]
     return _("%(terms)s → due %(date)s") % {"terms": ", ".join(terms), "date": _day(explanation.due_at)}
 
 

@@ -15,7 +15,8 @@ from tests import factories
 from tests.smtp_sink import free_port
 
 MONTREAL = ZoneInfo("America/Montreal")
-#: A Monday morning in Montréal; with the 20-day delay, a case received then is due on 22 March 2026.
+#: A Monday morning in Montréal; with the 20-day delay, a case received then is due on Monday 23 March 2026: the
+#: 20th day, 22 March, is a Sunday, and the delay runs to the next working day (Interpretation Act s. 52).
 RECEIVED = datetime(2026, 3, 2, 10, 0, tzinfo=MONTREAL)
 
 

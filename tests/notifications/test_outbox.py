@@ -33,8 +33,8 @@ def test_the_e_mail_is_in_the_recipients_language(settings):
 
     # The French catalogue comes at the end of the issue; the date and the page language already follow the
     # recipient (Django's own French month names).
-    assert "22 mars 2026" in messages[french].body and '<html lang="fr">' in messages[french].alternatives[0][0]
-    assert "22 March 2026" in messages[english].body and '<html lang="en">' in messages[english].alternatives[0][0]
+    assert "23 mars 2026" in messages[french].body and '<html lang="fr">' in messages[french].alternatives[0][0]
+    assert "23 March 2026" in messages[english].body and '<html lang="en">' in messages[english].alternatives[0][0]
     assert messages[french].extra_headers["Content-Language"] == "fr"
 
 

@@ -1,4 +1,8 @@
-"""Access Act s. 47: 20 calendar days, clock stopped while the requester is asked, one 10-day extension."""
+"""Access Act s. 47: 20 calendar days, clock stopped while the requester is asked, one 10-day extension.
+
+The dates are in April 2026: 21 April, the first due date, is a Tuesday. A total that lands on a Sunday moves
+to the Monday (Interpretation Act s. 52; tests/requests_app/test_calendar.py), and the tests say so.
+"""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -77,7 +81,8 @@ def test_several_pauses_add_up(case, officer):
 
     explanation = clock.explain(case)
     assert [pause.days for pause in explanation.pauses] == [2, 3]
-    assert case.due_at == FIRST_DUE + timedelta(days=5)
+    # 21 April + 5 days is Sunday 26 April: the delay runs to Monday 27 (I-16 s. 52).
+    assert case.due_at == FIRST_DUE + timedelta(days=6)
 
 
 def test_extension_adds_up_to_ten_days_with_its_notice(case, officer):
@@ -93,7 +98,8 @@ def test_extension_adds_up_to_ten_days_with_its_notice(case, officer):
 def test_extension_on_the_due_day_before_the_hour_is_allowed(case, officer):
     case = services.deadline_extend(case=case, actor=officer, days=5, notice="Consultation needed.", now=at(21, hour=9))
 
-    assert case.due_at == FIRST_DUE + timedelta(days=5)
+    # 21 April + 5 days is Sunday 26 April: the delay runs to Monday 27 (I-16 s. 52).
+    assert case.due_at == FIRST_DUE + timedelta(days=6)
 
 
 @pytest.mark.parametrize("asked_at", [at(21, hour=10), at(21, hour=23), at(22)])
@@ -182,18 +188,23 @@ def test_clarification_needs_a_question_and_an_answer(case, officer):
     assert "answer" in error.value.message_dict
 
 
-def test_a_due_date_in_the_hour_clocks_skip_is_the_real_moment_it_names():
-    """Filed at 02:30 on 16 February 2026, due 20 days later at 02:30 on 8 March, an hour Montréal skips."""
+# Montréal changes its clocks on a Sunday, at 02:00, and a Sunday is a holiday (I-16 s. 61(23)): a delay that
+# ends in the hour skipped or repeated runs to the Monday, at the same local time, an hour that exists once.
+
+
+def test_a_due_date_in_the_hour_clocks_skip_moves_to_the_monday(db):
+    """Filed at 02:30 on 16 February 2026, 20 days later is 02:30 on Sunday 8 March, an hour Montréal skips;
+    due on Monday 9 March at 02:30 (daylight time)."""
     received = datetime(2026, 2, 16, 2, 30, tzinfo=ZoneInfo("America/Montreal"))
     due = clock.due_at(received_at=received)
-    assert due == due.astimezone(UTC)  # a time in the gap compares unequal to every other zone's (PEP 495)
-    assert due.astimezone(UTC) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    assert due == due.astimezone(UTC)  # a time in the gap would compare unequal to every other zone's (PEP 495)
+    assert due.astimezone(UTC) == datetime(2026, 3, 9, 6, 30, tzinfo=UTC)
 
 
-def test_a_due_date_in_the_hour_the_autumn_change_repeats_is_one_moment():
-    """Filed at 01:20 on 12 October 2026, due 20 days later at 01:20 on 1 November, an hour Montréal lives twice:
-    the first 01:20 (daylight time), equal to itself read back from the database in UTC."""
+def test_a_due_date_in_the_hour_the_autumn_change_repeats_moves_to_the_monday(db):
+    """Filed at 01:20 on 12 October 2026, 20 days later is 01:20 on Sunday 1 November, an hour Montréal lives
+    twice; due on Monday 2 November at 01:20 (standard time), equal to itself read back in UTC."""
     received = datetime(2026, 10, 12, 1, 20, tzinfo=ZoneInfo("America/Montreal"))
     due = clock.due_at(received_at=received)
-    assert due == datetime(2026, 11, 1, 5, 20, tzinfo=UTC)  # an ambiguous local time would compare unequal
+    assert due == datetime(2026, 11, 2, 6, 20, tzinfo=UTC)  # an ambiguous local time would compare unequal
     assert timezone.localtime(due).hour == 1

@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 
 from portal.models import AuditEvent
-from requests_app import forms
+from requests_app import clock, forms
 from requests_app.models import DataRequest, Status, TableSpecification
 from tests import factories
 from tests.requests_app.pages import (
@@ -83,7 +83,10 @@ def test_intake_through_every_step_submits_with_acknowledgement(requester, reque
     year = timezone.localtime(case.received_at).year
     assert case.reference == f"DA-{year}-00001"
     assert case.received_at is not None
-    assert case.due_at == case.received_at + timedelta(days=20)
+    # 20 days, or the next working day when the 20th is a Sunday or a holiday (I-16 s. 52): received today,
+    # whatever today is, so the expectation goes through the rule (tests/requests_app/test_calendar.py).
+    assert case.due_at == clock.due_at(received_at=case.received_at)
+    assert case.due_at >= case.received_at + timedelta(days=20)
     assert case.acknowledgement
     assert case.reference in case.acknowledgement
 

@@ -18,7 +18,9 @@ MONTREAL = ZoneInfo("America/Montreal")
 
 
 def test_submit_gives_reference_receipt_and_due_date(db, requester, dataset):
-    received = datetime(2026, 3, 2, 10, 30, tzinfo=MONTREAL)
+    # 20 days from Tuesday 3 March 2026 end on Monday 23 March, a working day (from the 2nd, they would end on a
+    # Sunday and run to the Monday: tests/requests_app/test_calendar.py).
+    received = datetime(2026, 3, 3, 10, 30, tzinfo=MONTREAL)
     case = factories.make_request(requester=requester, dataset=dataset, status=Status.DRAFT)
 
     case = services.request_submit(case=case, actor=requester, now=received)

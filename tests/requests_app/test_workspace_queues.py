@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.roles import Role
-from requests_app import selectors, services
+from requests_app import clock, selectors, services
 from requests_app.models import DataRequest, RequesterCategory, Status
 from tests import factories
 from tests.requests_app.pages import client_for, text
@@ -172,10 +172,16 @@ def test_my_cases_is_the_officers_default_queue(board, officer):
 def test_queue_rows_show_due_badges_and_days_left(board, lead_client):
     page = text(lead_client.get(QUEUE, {"queue": "all"}))
 
+    # Received 25 and 17 days ago: 5 days late and 3 left, less late or more left when the 20th day was a
+    # Sunday or a holiday (I-16 s. 52; at most two days, a Sunday before a Monday holiday): through the rule.
+    today = clock.local_date(timezone.now())
+    late = (today - clock.local_date(board["overdue"].due_at)).days
+    left = (clock.local_date(board["due_soon"].due_at) - today).days
+    assert 3 <= late <= 5 and 3 <= left <= 5
     assert 'class="badge badge-overdue"' in page
-    assert "5 days late" in page
+    assert f"{late} days late" in page
     assert 'class="badge badge-due-soon"' in page
-    assert "3 days left" in page
+    assert f"{left} days left" in page
     assert "Clock stopped" in page
 
 
@@ -233,9 +239,11 @@ def varied(requester, dataset, officer, lead):
         ({"received_from": (timezone.localdate() - timedelta(days=7)).isoformat()}, {"press", "ministry"}),
         ({"received_to": (timezone.localdate() - timedelta(days=7)).isoformat()}, {"montreal"}),
         (
+            # Due in 10 and 14 days (the press case in 18), or up to two days later when the 20th day is a
+            # Sunday or a holiday (I-16 s. 52): the range ends at 16 so the filter holds whatever today is.
             {
                 "due_from": (timezone.localdate() + timedelta(days=10)).isoformat(),
-                "due_to": (timezone.localdate() + timedelta(days=14)).isoformat(),
+                "due_to": (timezone.localdate() + timedelta(days=16)).isoformat(),
             },
             {"montreal", "ministry"},
         ),
@@ -361,7 +369,8 @@ def test_csv_export_has_the_filtered_view_with_every_column(varied, lead_client,
 def test_csv_export_covers_every_page_and_flags_overdue(requester, dataset, lead_client):
     for _ in range(26):
         filed(requester, dataset)
-    late = filed(requester, dataset, now=days_ago(21))
+    # 24 days ago: 4 days overdue, still overdue if the 20th day was a Sunday or a holiday (I-16 s. 52).
+    late = filed(requester, dataset, now=days_ago(24))
 
     rows = export(lead_client, queue="unassigned")
 

@@ -7,7 +7,7 @@ at a time, the rows the services would have written for each case's life:
   some drafts), its reference (``DA-YYYY-NNNNN``, sequential per year, the
   year's ``ReferenceSequence`` moved past the last one), its statutory clock
   (``clock.due_at``: 20 days + the days a clarification waited + the one
-  extension), its acknowledgement and decision letters from the real templates;
+  extension, moved past a Sunday or holiday), its acknowledgement and decision letters from the real templates;
 - its tables, clarifications, checklist findings, decisions (proposed by the
   officer, signed off by a lead), messages and table jobs, where its state
   implies them;
@@ -402,6 +402,8 @@ class _Generator:
         self.measures = {(d.code, m.code): m for d in self.datasets.values() for m in d.measures.all()}
         self.criteria = list(LegalCriterion.objects.filter(is_active=True).prefetch_related("datasets"))
         self.provisions = {p.code: p for p in LegalProvision.objects.all()}
+        # The holiday table, read once: every due date moves past Sundays and holidays (I-16 s. 52).
+        self.calendar = clock.holidays()
         perms = Permission.objects.filter(content_type__app_label="requests_app", content_type__model="datarequest")
         self.permission_ids = {p.codename: p.pk for p in perms}
 
@@ -670,7 +672,7 @@ class _Generator:
             status=Status.RECEIVED,
             reference=plan["reference"],
             received_at=received,
-            due_at=clock.due_at(received_at=received),
+            due_at=clock.due_at(received_at=received, calendar=self.calendar),
         )
         row["acknowledgement"] = self._acknowledgement(language, row["reference"], received, row["due_at"])
         record(received, requester, "", move="request.submitted")
@@ -728,7 +730,7 @@ class _Generator:
                 paused_days = clock.pause_days(asked, answered)
                 row.update(
                     status=Status.UNDER_REVIEW,
-                    due_at=clock.due_at(received_at=received, paused_days=paused_days),
+                    due_at=clock.due_at(received_at=received, paused_days=paused_days, calendar=self.calendar),
                 )
                 rows.add(
                     clarification_history,
@@ -937,5 +939,7 @@ class _Generator:
         notice = "Le traitement de la demande dans le délai nuirait au déroulement normal des activités."
         days = settings.EXTENSION_DAYS
         row.update(extension_days=days, extended_at=at, extension_notice=notice)
-        row["due_at"] = clock.due_at(received_at=row["received_at"], paused_days=paused_days, extension_days=days)
+        row["due_at"] = clock.due_at(
+            received_at=row["received_at"], paused_days=paused_days, extension_days=days, calendar=self.calendar
+        )
         record(at, actor, notice, move="request.extended")
