@@ -44,7 +44,7 @@ _LEGAL = ["legalprovision", "legalcriterion"]
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.REQUESTER: [],
     Role.PRIVACY_OFFICER: [f"stats_app.view_{model}" for model in _CATALOGUE]
-    + ["requests_app.view_legalprovision", "requests_app.view_legalcriterion"],
+    + ["requests_app.view_legalprovision", "requests_app.view_legalcriterion", "requests_app.view_holiday"],
     Role.ACCESS_LEAD: [
         "requests_app.view_datarequest",
         "requests_app.change_datarequest",
@@ -73,10 +73,12 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "stats_app.view_disclosuresettingschange",
         "stats_app.add_disclosuresettingschange",
         "stats_app.decide_disclosuresettingschange",
-    ],
+    ]
+    # The holiday calendar (I-16): the lead keeps it; each change recomputes the open cases' due dates.
+    + [f"requests_app.{action}_holiday" for action in ("view", "add", "change", "delete")],
     Role.DATA_CUSTODIAN: [],
     Role.OUTPUT_CHECKER: [f"stats_app.view_{model}" for model in _CATALOGUE]
-    + ["requests_app.view_tablejob", "requests_app.check_tablejob"],
+    + ["requests_app.view_tablejob", "requests_app.check_tablejob", "requests_app.view_holiday"],
     Role.AUDITOR: [f"requests_app.view_{model}" for model in _CASE + _REVIEW]
     + [f"requests_app.view_historical{model}" for model in _CASE + _REVIEW]
     + [
@@ -84,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "requests_app.view_historicaltablejob",
         "requests_app.view_jobnote",
         "requests_app.view_historicaljobnote",
+        "requests_app.view_holiday",
+        "requests_app.view_historicalholiday",
         "requests_app.view_outputdownload",
         "requests_app.view_notification",
         "portal.view_user",

@@ -72,6 +72,9 @@ class EventType(models.TextChoices):
     MESSAGE_POSTED = "message.posted", _("Message written")
     DOCUMENT_ADDED = "document.added", _("Document sent after filing")
     SPECIFICATION_ADJUSTED = "specification.adjusted", _("Table adjusted")
+    # The calendar (``requests_app.services.calendar``): a holiday changed, the open cases' due dates follow.
+    HOLIDAY_CHANGED = "holiday.changed", _("Holiday calendar changed")
+    DUE_DATE_MOVED = "request.due_date_moved", _("Due date moved by the holiday calendar")
     # A dataset's disclosure settings (``stats_app.governance``: one lead proposes, another decides).
     SETTINGS_CHANGE_PROPOSED = "settings.change_proposed", _("Change to disclosure settings proposed")
     SETTINGS_CHANGE_APPROVED = "settings.change_approved", _("Change to disclosure settings approved")

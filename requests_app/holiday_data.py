@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import holidays
 from dateutil.easter import easter
+from django.utils import timezone
 
 #: The years seeded by the migration; ``seed_holidays --until`` adds more.
 FIRST_YEAR, LAST_YEAR = 2020, 2035
@@ -64,19 +65,30 @@ def calendar(years) -> dict[date, tuple[str, str, str]]:
 def load(apps, years=range(FIRST_YEAR, LAST_YEAR + 1)) -> list[date]:
     """Add the holidays of ``years`` that are missing; return the dates added.
 
-    A day already there is left as it is (the lead may have renamed it), and a day the lead deleted is not
-    added again (its deletion is in the history).
+    A day already there is left as it is (the lead may have renamed it), and a day the lead deleted or moved
+    to another date is not added again (the history shows it was in the calendar once).
     """
     Holiday = apps.get_model("requests_app", "Holiday")
     HistoricalHoliday = apps.get_model("requests_app", "HistoricalHoliday")
     days = calendar(list(years))
     present = set(Holiday.objects.filter(date__in=days).values_list("date", flat=True))
-    deleted = set(HistoricalHoliday.objects.filter(date__in=days, history_type="-").values_list("date", flat=True))
+    known = set(HistoricalHoliday.objects.filter(date__in=days).values_list("date", flat=True))
     added = []
     for day, (name_fr, name_en, source) in days.items():
-        if day in present or day in deleted:
+        if day in present or day in known:
             continue
-        # One save each, not bulk_create: outside a migration, each row gets its history record.
-        Holiday.objects.create(date=day, name_fr=name_fr, name_en=name_en, source=source)
+        holiday = Holiday.objects.create(date=day, name_fr=name_fr, name_en=name_en, source=source)
+        # Outside a migration, simple-history's signal has written the creation record; a migration's models
+        # send none, so it is written here: each day's history starts with the day as seeded.
+        if not HistoricalHoliday.objects.filter(id=holiday.pk).exists():
+            HistoricalHoliday.objects.create(
+                id=holiday.pk,
+                date=day,
+                name_fr=name_fr,
+                name_en=name_en,
+                source=source,
+                history_date=timezone.now(),
+                history_type="+",
+            )
         added.append(day)
     return added

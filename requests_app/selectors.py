@@ -417,7 +417,8 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
     # What each move was, from the audit trail: the event names the history row the move wrote.
     moves = AuditEvent.objects.filter(case_id=case.pk, target_type=CASE, payload__has_key="history")
     moves = moves.values_list("payload", flat=True)
-    move_by_history = {move["history"]: TRANSITIONS.get(move["transition"]) for move in moves}
+    # (An event that is no move, a due date the calendar moved, names no transition.)
+    move_by_history = {move["history"]: TRANSITIONS.get(move.get("transition")) for move in moves}
     entries = []
     for record, model, subject, changes in sorted(raw, key=lambda item: (item[0].history_date, item[0].history_id)):
         move = move_by_history.get(record.history_id) if model is DataRequest else None

@@ -7,10 +7,12 @@ who made each change and why in the history. Status changes go through
 - ``intake``: the requester's drafts, tables and documents, submission, withdrawal;
 - ``casework``: assignment, clarifications, the extension, messages, table adjustments;
 - ``review``: the checklist, consultations of the data's owner, decisions and sign-off;
-- ``amendments``: a change to a table of a signed decision, signed off by a second person.
+- ``amendments``: a change to a table of a signed decision, signed off by a second person;
+- ``calendar``: the holidays (I-16), and the open cases' due dates that follow them.
 """
 
 from requests_app.services.amendments import *  # noqa: F403
+from requests_app.services.calendar import *  # noqa: F403
 from requests_app.services.casework import *  # noqa: F403
 from requests_app.services.intake import *  # noqa: F403
 from requests_app.services.review import *  # noqa: F403

@@ -10,6 +10,7 @@ import pytest
 from django.db.models import F
 
 from portal.roles import Role
+from requests_app import clock
 from requests_app.models import Clarification, LegalProvision, Status
 from tests import factories
 from tests.e2e.journeys import Person
@@ -55,7 +56,10 @@ def test_a_clarification_stops_the_clock_and_the_answer_restarts_it_with_the_day
 
     case.refresh_from_db()
     assert case.status == Status.UNDER_REVIEW
-    assert case.due_at == first_due + timedelta(days=DAYS_WAITED)
+    # The days waited are added back; a total that ends on a Sunday or a holiday runs to the next working day
+    # (I-16 s. 52), so the expectation goes through the rule whatever day the journey runs.
+    assert case.due_at == clock.due_at(received_at=case.received_at, paused_days=DAYS_WAITED)
+    assert case.due_at >= first_due
     officer_window.go(f"/workspace/cases/{case.pk}/")
     officer_window.snap("case-clock-restarted")
     assert f"+{DAYS_WAITED} days" in officer_window.text()
@@ -129,7 +133,8 @@ def test_an_extension_notified_by_the_officer_is_on_the_requesters_page_and_in_t
     officer_window.page.fill("#extend-form [name=notice]", notice)
     officer_window.submit("#extend-form form")
     case.refresh_from_db()
-    assert case.due_at == first_due + timedelta(days=10)
+    assert case.due_at == clock.due_at(received_at=case.received_at, extension_days=10)  # then I-16 s. 52
+    assert case.due_at > first_due
     assert case.extension_notice == notice
 
     sent = wait_for(lambda: mail_server.to(requester_user.email), message="the notice of extension by e-mail")

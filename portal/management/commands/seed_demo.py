@@ -9,6 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
@@ -176,6 +177,8 @@ class Command(BaseCommand):
         if schema.snapshot() is None:
             self.stdout.write(f"Generating a synthetic warehouse of {warehouse_persons} insured persons…")
             generate(persons=warehouse_persons, seed=2026, stdout=self.stdout)
+        # The migration seeded the calendar's first years; this adds any missing (and later years, once set).
+        call_command("seed_holidays", stdout=self.stdout)
         with transaction.atomic():
             users = {
                 email: self._account(email, role, first, last, dict(extra))
