@@ -111,9 +111,10 @@ def due_at(
     calendar: Mapping[date, Holiday] | None = None,
 ) -> datetime:
     """The due date (``schedule`` without the explanation); give ``calendar`` to compute many without a query each."""
-    return schedule(received_at=received_at, paused_days=paused_days, extension_days=extension_days, calendar=calendar)[
-        0
-    ]
+    due, _moved = schedule(
+        received_at=received_at, paused_days=paused_days, extension_days=extension_days, calendar=calendar
+    )
+    return due
 
 
 @dataclass(frozen=True)
