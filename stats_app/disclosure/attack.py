@@ -21,6 +21,7 @@ one small.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,6 +54,19 @@ class Solution:
     @property
     def optimal(self) -> bool:
         return self.status == OPTIMAL
+
+
+_local = threading.local()
+
+
+def _solver():
+    """This thread's HiGHS instance, made once: creating one costs as much as solving a small program, and
+    ``passModel`` replaces the model, its basis and its solution, so every program is solved from scratch."""
+    solver = getattr(_local, "solver", None)
+    if solver is None:
+        solver = _local.solver = highs._Highs()
+        solver.setOptionValue("output_flag", False)
+    return solver
 
 
 def solve_program(
@@ -91,10 +105,8 @@ def solve_program(
     program.a_matrix_.start_ = matrix.indptr
     program.a_matrix_.index_ = matrix.indices
     program.a_matrix_.value_ = matrix.data
-    solver = highs._Highs()
-    solver.setOptionValue("output_flag", False)
-    if not presolve:
-        solver.setOptionValue("presolve", "off")
+    solver = _solver()
+    solver.setOptionValue("presolve", "choose" if presolve else "off")
     solver.passModel(program)
     solver.run()
     status = solver.getModelStatus()
@@ -102,30 +114,6 @@ def solve_program(
         return Solution(status=status, message=solver.modelStatusToString(status))
     solution = solver.getSolution()
     return Solution(status=status, x=np.array(solution.col_value), row_dual=np.array(solution.row_dual))
-
-
-def stacked(
-    upper_rows: sparse.csr_array | None,
-    upper_right: np.ndarray | None,
-    equal_rows: sparse.csr_array | None,
-    equal_right: np.ndarray | None,
-    columns: int,
-) -> tuple[sparse.csc_array, np.ndarray, np.ndarray]:
-    """``A_ub · x <= b_ub`` and ``A_eq · x == b_eq`` as one column-wise matrix with its row bounds."""
-    blocks, lower, upper = [], [], []
-    if upper_rows is not None:
-        blocks.append(upper_rows)
-        lower.append(np.full(upper_rows.shape[0], -np.inf))
-        upper.append(np.asarray(upper_right, dtype=float))
-    if equal_rows is not None:
-        blocks.append(equal_rows)
-        lower.append(np.asarray(equal_right, dtype=float))
-        upper.append(np.asarray(equal_right, dtype=float))
-    if not blocks:
-        return sparse.csc_array((0, columns)), np.zeros(0), np.zeros(0)
-    matrix = sparse.csc_array(sparse.vstack(blocks, format="csc"))
-    matrix.sort_indices()
-    return matrix, np.concatenate(lower), np.concatenate(upper)
 
 
 def required_width(kind: ValueKind, value: int, policy: Policy) -> int:
@@ -199,11 +187,8 @@ class Group:
                     inequalities.add(
                         [(link.parent, 1)] + [(child, -1) for child in link.children], published, self.column
                     )
-        size = len(cells)
-        self.a_eq, self.b_eq = equalities.matrix(size)
-        self.a_ub, self.b_ub = inequalities.matrix(size)
         # The constraint matrix is the same for every program of the group: built once.
-        self._matrix, self._row_lower, self._row_upper = stacked(self.a_ub, self.b_ub, self.a_eq, self.b_eq, size)
+        self._matrix, self._row_lower, self._row_upper = _stacked(inequalities, equalities, len(cells))
         self.true_values = np.array([lattice.values[cell] for cell in cells], dtype=float)
         self.required = np.array([required[cell] for cell in cells], dtype=float)
         self.upward = np.array([upward[cell] if upward is not None else 0.0 for cell in cells], dtype=float)
@@ -419,9 +404,20 @@ class _Rows:
             self.coefficients.append(coefficient)
         self.right.append(-constant)
 
-    def matrix(self, size: int) -> tuple[sparse.csr_array | None, np.ndarray | None]:
-        if not self.right:
-            return None, None
-        shape = (len(self.right), size)
-        matrix = sparse.csr_array((self.coefficients, (self.rows, self.columns)), shape=shape)
-        return matrix, np.array(self.right, dtype=float)
+
+def _stacked(upper: _Rows, equal: _Rows, columns: int) -> tuple[sparse.csc_array, np.ndarray, np.ndarray]:
+    """``upper · x <= right`` then ``equal · x == right`` as one column-wise matrix with its row bounds."""
+    offset = len(upper.right)
+    rows = np.concatenate([np.asarray(upper.rows, dtype=np.int64), np.asarray(equal.rows, dtype=np.int64) + offset])
+    matrix = sparse.csc_array(
+        (
+            np.asarray(upper.coefficients + equal.coefficients, dtype=float),
+            (rows, np.asarray(upper.columns + equal.columns, dtype=np.int64)),
+        ),
+        shape=(offset + len(equal.right), columns),
+    )
+    matrix.sum_duplicates()  # sorted indices, as HiGHS expects
+    equal_right = np.asarray(equal.right, dtype=float)
+    row_lower = np.concatenate([np.full(offset, -np.inf), equal_right])
+    row_upper = np.concatenate([np.asarray(upper.right, dtype=float), equal_right])
+    return matrix, row_lower, row_upper

@@ -32,7 +32,9 @@ constants (``frozen``), their suppressed cells stay suppressed and must stay
 protected. Only the new table's cells can be suppressed further. The new table
 is first protected alone (``protect``), so a table that overlaps nothing gets
 exactly the single-table pattern; joint secondary suppression then adds the
-cells the linkage needs, chosen by the same cheapest-deviation programs. When no
+cells the linkage needs, chosen by the same cheapest-deviation programs, and the
+single-table engine gives any cell the linkage hides its own complements, so
+the table still passes its own audit (``_attempt`` alternates the two). When no
 pattern of the new table can protect a node, the table is refused
 (``LinkedRefusal``), naming the released tables and the population at stake.
 
@@ -53,9 +55,9 @@ import numpy as np
 from stats_app.disclosure.attack import Attacker, required_width, upward_protection
 from stats_app.disclosure.audit import audit
 from stats_app.disclosure.errors import DisclosureError
-from stats_app.disclosure.lattice import Link
+from stats_app.disclosure.lattice import Lattice, Link
 from stats_app.disclosure.primary import SECONDARY, primary_rule
-from stats_app.disclosure.protect import protect
+from stats_app.disclosure.protect import complement_costs, protect, upward_requirements
 from stats_app.disclosure.secondary import choose_complements
 from stats_app.disclosure.table import TOTAL, ZERO, CellStats, Key, Policy, ProtectedTable, Table, TableDimension
 
@@ -514,15 +516,47 @@ class JointLattice:
 
 @dataclass
 class _Attempt:
+    #: Per node of the joint program, and per key of the new table (a cell a released table publishes may be
+    #: hidden in the new table, yet known to the attacker).
     hidden: list[bool]
+    table_hidden: dict[Key, bool]
     attacker: Attacker
     #: Nodes the new table leaves narrowed (the released tables alone do not).
     failing: list[int]
     preexisting: list[str]
 
 
-def _attempt(joint: JointLattice, required, upward, costs, hidden_at_start) -> _Attempt:
-    """Choose the complements from the new table's cells ``hidden_at_start(key)``; what the attacker then finds."""
+@dataclass(frozen=True)
+class _Own:
+    """The new table on its own: its lattice and what its cells need there (the single-table guarantee)."""
+
+    lattice: Lattice
+    required: list[float]
+    upward: list[int]
+    costs: list[float]
+
+
+#: Rounds of "alone, then jointly" before a pattern that keeps growing is given up (refused by the audit).
+MAX_REPAIRS = 4
+
+
+def _attempt(joint: JointLattice, own: _Own, required, upward, costs, hidden_at_start) -> _Attempt:
+    """Choose the complements from the new table's cells ``hidden_at_start(key)``; what the attacker then finds.
+
+    The pattern must hold against the new table alone as well as jointly. The
+    joint attacker knows more, so a node it finds protected is protected alone
+    too, except the populations the released tables already narrow by
+    themselves, which the joint program cannot mend and so does not protect. A
+    cell hidden because a released table hides it may be one of those: then
+    the single-table engine gives it complements of its own, and the joint
+    program checks those in turn, until neither adds a cell. A pattern that
+    holds alone after the joint program is taken as it is.
+    """
+    keys = own.lattice.keys
+    nodes = [joint.new_node(key) for key in keys]
+    constant = [joint.is_constant(node) for node in nodes]
+    # A cell a released table publishes is published here too, unless the table alone needs it hidden.
+    start = [not constant[number] and hidden_at_start(key) for number, key in enumerate(keys)]
     hidden = [False] * len(joint)
     frozen = [False] * len(joint)
     for node in range(len(joint)):
@@ -530,9 +564,17 @@ def _attempt(joint: JointLattice, required, upward, costs, hidden_at_start) -> _
             frozen[node] = True
         elif joint.derived[node] or joint.linked_hidden[node]:
             hidden[node] = True
-        else:
-            hidden[node] = hidden_at_start(joint.new_key[node])
-    chosen = choose_complements(joint, hidden, required, costs, upward=upward, frozen=frozen)
+    for _round in range(MAX_REPAIRS):
+        view = list(hidden)
+        for node, is_hidden in zip(nodes, start, strict=True):
+            view[node] = view[node] or is_hidden
+        chosen = choose_complements(joint, view, required, costs, upward=upward, frozen=frozen)
+        pattern = [start[number] if constant[number] else chosen.hidden[node] for number, node in enumerate(nodes)]
+        # Alone, a cell published by a released table may need hiding too (a zero margin that pins its zero
+        # parts): the attacker still knows it, so jointly it stays a constant.
+        start = choose_complements(own.lattice, pattern, own.required, own.costs, upward=own.upward).hidden
+        if list(start) == pattern:
+            break  # the pattern holds alone as well
     published_view = [
         None if is_hidden else value for value, is_hidden in zip(joint.values, chosen.hidden, strict=True)
     ]
@@ -552,7 +594,13 @@ def _attempt(joint: JointLattice, required, upward, costs, hidden_at_start) -> _
                 preexisting.append(joint.describe_node(node))
             elif not attacker.protects(node):
                 failing.append(node)
-    return _Attempt(hidden=list(chosen.hidden), attacker=attacker, failing=failing, preexisting=preexisting)
+    return _Attempt(
+        hidden=list(chosen.hidden),
+        table_hidden=dict(zip(keys, pattern, strict=True)),
+        attacker=attacker,
+        failing=failing,
+        preexisting=preexisting,
+    )
 
 
 def _primary(table: Table, key: Key, policy: Policy) -> bool:
@@ -619,27 +667,31 @@ def protect_linked(
         value + width if joint.new_key[node] is not None else 0.0
         for node, (value, width) in enumerate(zip(joint.values, required, strict=True))
     ]
-    grand_total = joint.new_node((TOTAL,) * len(table.dimensions))
+    total = (TOTAL,) * len(table.dimensions)
     # First, the single-table pattern extended (a table that overlaps nothing keeps it exactly). When that
     # cannot protect the linkage without its grand total, the joint program chooses the complements again
     # from the primary suppressions alone: the single pattern's secondary cells were chosen blind to the
     # linked tables and may be the wrong ones (a suppressed cell pinned from below by a published person count).
-    first = _attempt(joint, required, upward, costs, lambda key: single.published[key] is None)
+    lattice = Lattice(table)
+    own_required = [required_width(kind, value, policy) for value in lattice.values]
+    own = _Own(
+        lattice, own_required, upward_requirements(table, lattice, policy), complement_costs(lattice, own_required)
+    )
+    first = _attempt(joint, own, required, upward, costs, lambda key: single.published[key] is None)
     chosen = first
-    if first.failing or first.hidden[grand_total]:
-        again = _attempt(joint, required, upward, costs, lambda key: _primary(table, key, policy))
-        if not again.failing and not again.hidden[grand_total]:
+    if first.failing or first.table_hidden[total]:
+        again = _attempt(joint, own, required, upward, costs, lambda key: _primary(table, key, policy))
+        if not again.failing and not again.table_hidden[total]:
             chosen = again
     if chosen.failing:
         raise _refusal(joint, chosen.attacker, chosen.failing)
-    if chosen.hidden[grand_total]:
+    if chosen.table_hidden[total]:
         # What is left exists only to be subtracted from a released table. Refuse it with the reason, rather
         # than release a table without its total.
-        key = (TOTAL,) * len(table.dimensions)
-        raise _refusal(joint, chosen.attacker, _differences_at(joint, key, required) or [grand_total])
+        raise _refusal(joint, chosen.attacker, _differences_at(joint, total, required) or [joint.new_node(total)])
 
     published = {
-        key: None if chosen.hidden[joint.new_node(key)] else table.cell(key).value
+        key: None if chosen.table_hidden[key] else table.cell(key).value
         for key in single.published  # the table's keys, in its order
     }
     preexisting = chosen.preexisting

@@ -24,6 +24,13 @@ pytestmark = pytest.mark.django_db
 Outcome = DisclosureSettingsChange.Outcome
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """The messages below are quoted in English, whatever language an earlier test left active."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def leads():
     return [factories.make_user(role=Role.ACCESS_LEAD, is_staff=True) for _ in range(2)]
