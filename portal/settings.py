@@ -311,6 +311,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="acces-donnees@agence.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Links in e-mails are absolute: the portal's address as its users reach it.
+# Business days between a table's release and its entry in the public register (A-2.1, r. 2, s. 4 par. 8).
+PUBLICATION_DELAY_WORKING_DAYS = env.int("PUBLICATION_DELAY_WORKING_DAYS", default=5)
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Notifications (requests_app/notifications/): reminders to the officer this many days before the due
 # date, and to a requester whose clarification has waited this many days.

@@ -21,4 +21,5 @@ urlpatterns = [
     path("workspace/", include("requests_app.staff_urls", namespace="workspace")),
     path("outputs/", include("requests_app.production.urls", namespace="outputs")),
     path("transparency/", transparency_views.transparency_page, name="transparency"),
+    path("publications/", include("requests_app.register_urls", namespace="register")),
 ]

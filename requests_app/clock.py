@@ -86,6 +86,36 @@ def next_working_day(day: date, calendar: Mapping[date, Holiday] | None = None) 
     return day, tuple(moved)
 
 
+SATURDAY = 5
+
+
+def business_days_after(day: date, days: int, calendar: Mapping[date, Holiday] | None = None) -> date:
+    """The ``days``-th business day after ``day``: Monday to Friday, not a holiday of the table.
+
+    The regulation on the distribution of information (A-2.1, r. 2) counts its
+    delays in working days ("jours ouvrables"), which leave out Saturdays as well,
+    unlike the Access Act's calendar days.
+    """
+    if calendar is None:
+        calendar = holidays(first=day, last=day + timedelta(days=2 * days + 21))
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if day.weekday() < SATURDAY and day not in calendar:
+            counted += 1
+    return day
+
+
+def last_day_published(today: date, days: int) -> date:
+    """The latest release date whose ``days`` business days have all passed by ``today`` (a release of that
+    day, or earlier, is public)."""
+    calendar = holidays(first=today - timedelta(days=2 * days + 21), last=today + timedelta(days=1))
+    day = today
+    while business_days_after(day, days, calendar) > today:
+        day -= timedelta(days=1)
+    return day
+
+
 def schedule(
     *,
     received_at: datetime,

@@ -77,6 +77,22 @@ def request_start(*, requester, profile: dict) -> DataRequest:
 
 
 @transaction.atomic
+def request_from_publication(*, requester, specification: dict, dataset, measure) -> DataRequest:
+    """ "Request this same table" from the public register: a new draft, from the requester's latest profile,
+    holding the published table's specification (dataset, measure, dimensions, filters), to adjust or send."""
+    case = request_start(requester=requester, profile=profile_defaults(requester))
+    specification_save(
+        case=case,
+        actor=requester,
+        dataset=dataset,
+        measure=measure,
+        dimensions=list(specification.get("dimensions", [])),
+        filters=specification.get("filters") or None,
+    )
+    return case
+
+
+@transaction.atomic
 def request_update_draft(*, case: DataRequest, actor, step: str, values: dict) -> DataRequest:
     """Save one step of the intake form. Only that step's fields are written."""
     permissions.check_user_can_edit_draft(actor, case)

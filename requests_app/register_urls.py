@@ -1,0 +1,15 @@
+"""The public register of releases, mounted at ``/publications/`` (namespace ``register``)."""
+
+from django.urls import path
+
+from requests_app import register_views
+
+app_name = "register"
+
+urlpatterns = [
+    path("", register_views.publication_list, name="list"),
+    path("feed/", register_views.PublicationFeed(), name="feed"),
+    path("<int:pk>/", register_views.publication_detail, name="detail"),
+    path("<int:pk>/table.csv", register_views.publication_download, name="download"),
+    path("<int:pk>/request/", register_views.publication_request, name="request"),
+]

@@ -1,0 +1,199 @@
+"""The public register of releases (Regulation respecting the distribution of information, A-2.1, r. 2,
+s. 4 par. 8): a public body publishes the documents it sent in answer to an access request, with the
+anonymised decision, within a few working days of sending them.
+"""
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.roles import Role
+from requests_app import clock, register
+from requests_app.models import DataRequest, Holiday, Status
+from requests_app.production.models import TableJob
+from requests_app.states import JobState
+from tests import factories
+from tests.requests_app.pages import client_for, text
+
+pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
+
+
+def anonymous() -> Client:
+    return Client(headers={"accept-language": "en"})
+
+
+@pytest.fixture
+def checker():
+    return factories.make_user(role=Role.OUTPUT_CHECKER, first_name="Camille", last_name="Checker")
+
+
+@pytest.fixture
+def released(checker):
+    """A case with two tables, the first released by ``checker``."""
+    requester = factories.make_user(first_name="Renée", last_name="Requester", email="renee@example.org")
+    case = factories.make_request(status=Status.RELEASED, requester=requester, checker=checker)
+    return case, case.table_jobs.get(state=JobState.RELEASED)
+
+
+def released_on(job: TableJob, day: date) -> TableJob:
+    moment = timezone.make_aware(datetime.combine(day, datetime.min.time())) + timedelta(hours=10)
+    TableJob.objects.filter(pk=job.pk).update(released_at=moment)
+    job.refresh_from_db()
+    return job
+
+
+def detail_url(job) -> str:
+    return reverse("register:detail", kwargs={"pk": job.pk})
+
+
+def test_a_released_table_enters_the_register_once_its_working_days_have_passed(released, settings):
+    """Five working days by default: a table released today is not public yet; one whose five business
+    days have passed is, for anyone, without signing in."""
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 5
+    _case, job = released
+    today = clock.local_date(timezone.now())
+    assert anonymous().get(detail_url(job)).status_code == 404
+    assert "register-results" not in text(anonymous().get(reverse("register:list")))
+
+    last_public_day = clock.last_day_published(today, 5)
+    assert (
+        clock.business_days_after(last_public_day, 5)
+        <= today
+        < clock.business_days_after(last_public_day + timedelta(days=1), 5)
+    )
+    released_on(job, last_public_day + timedelta(days=1))
+    assert anonymous().get(detail_url(job)).status_code == 404
+
+    released_on(job, last_public_day)
+    page = anonymous().get(detail_url(job))
+    assert page.status_code == 200
+    assert register.published_on(job.released_at) <= today
+    listing = text(anonymous().get(reverse("register:list")))
+    assert "Number of services" in listing or "Distinct persons" in listing
+
+
+def test_working_days_leave_out_weekends_and_holidays():
+    """Business days, not calendar days: a release on Friday 19 June 2026 counts Monday 22, Tuesday 23,
+    then Thursday 25 (24 June is the Fête nationale, a holiday of the calendar)."""
+    Holiday.objects.get_or_create(date=date(2026, 6, 24), defaults={"name_fr": "Fête nationale", "name_en": "Fête"})
+    assert clock.business_days_after(date(2026, 6, 19), 1) == date(2026, 6, 22)
+    assert clock.business_days_after(date(2026, 6, 19), 3) == date(2026, 6, 25)
+    assert clock.last_day_published(date(2026, 6, 25), 3) == date(2026, 6, 21)  # Friday 19, Saturday and Sunday
+
+
+def test_the_register_names_no_requester_and_no_member_of_staff(released, checker, settings):
+    """The anonymised decision: its outcome, date and legal basis; never who asked, what they called their
+    project, or who reviewed, signed or checked."""
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    case, job = released
+    case = DataRequest.objects.select_related("requester", "assigned_to").get(pk=case.pk)
+    pages = [
+        text(anonymous().get(reverse("register:list"))),
+        text(anonymous().get(detail_url(job))),
+        anonymous().get(reverse("register:feed")).content.decode(),
+        b"".join(anonymous().get(reverse("register:download", kwargs={"pk": job.pk})).streaming_content).decode(),
+    ]
+    identities = [
+        case.requester.email,
+        case.requester.get_full_name(),
+        case.contact_name,
+        case.organisation,
+        case.title,
+        case.reference,
+        case.assigned_to.email,
+        checker.email,
+        checker.get_full_name(),
+    ]
+    for identity in filter(None, identities):
+        for page in pages:
+            assert identity not in page, identity
+    detail = pages[1]
+    assert "Approved" in detail and "Provenance" in detail
+    assert job.files["table.csv"]["sha256"] in detail
+
+
+def test_the_csv_is_the_released_file_itself(released, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    response = anonymous().get(reverse("register:download", kwargs={"pk": job.pk}))
+    body = b"".join(response.streaming_content)
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert rows[0][: len(job.specification["dimensions"])] == job.specification["dimensions"]
+    import hashlib
+
+    assert hashlib.sha256(body).hexdigest() == job.files["table.csv"]["sha256"]
+
+
+def test_a_table_not_released_is_not_in_the_register(settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    case = factories.make_request(status=Status.OUTPUT_CHECKING)
+    job = case.table_jobs.get()
+    assert anonymous().get(detail_url(job)).status_code == 404
+    assert anonymous().get(reverse("register:download", kwargs={"pk": job.pk})).status_code == 404
+
+
+def test_search_by_dataset_dimension_year_and_region(released, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    shown = job.specification["dimensions"][0]
+    found = register.search(register.Search(dataset="medical_services", dimension=shown))
+    assert [item.pk for item in found] == [job.pk]
+    assert register.search(register.Search(dataset="hospital_stays")) == []
+    # A table restricted to some years counts no other year.
+    TableJob.objects.filter(pk=job.pk).update(specification={**job.specification, "filters": {"year": ["2022"]}})
+    assert [item.pk for item in register.search(register.Search(year="2022"))] == [job.pk]
+    assert register.search(register.Search(year="2021")) == []
+    # Words match the labels, in any order.
+    assert register.search(register.Search(text="medical")) != []
+    assert register.search(register.Search(text="medical nothing-like-this")) == []
+
+
+def test_an_unknown_filter_value_is_named_and_nothing_breaks(released, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    response = anonymous().get(reverse("register:list"), {"dataset": "no-such-dataset", "q": "kept words"})
+    assert response.status_code == 200
+    page = text(response)
+    assert "Choose one of the listed values" in page
+    assert 'value="kept words"' in response.content.decode()
+
+
+def test_the_feed_lists_the_published_tables(released, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    feed = anonymous().get(reverse("register:feed"))
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    assert detail_url(job) in feed.content.decode()
+
+
+def test_request_this_same_table_starts_a_draft_holding_it(released, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    someone = factories.make_user(email="someone@example.org")
+    response = client_for(someone).post(reverse("register:request", kwargs={"pk": job.pk}))
+    draft = DataRequest.objects.get(requester=someone)
+    assert draft.status == Status.DRAFT
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "requests_app:profile", kwargs={"pk": draft.pk}
+    )
+    table = draft.specifications.get()
+    assert (table.dataset, table.measure, table.dimensions) == (
+        job.table.dataset,
+        job.table.measure,
+        job.specification["dimensions"],
+    )
+
+
+def test_request_this_same_table_needs_a_requesters_account(released, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    url = reverse("register:request", kwargs={"pk": job.pk})
+    assert reverse("account_login") in anonymous().post(url)["Location"]
+    auditor = factories.make_user(role=Role.AUDITOR, is_staff=True)
+    response = client_for(auditor).post(url, follow=True)
+    assert "Staff accounts do not file requests" in text(response)
+    assert not DataRequest.objects.filter(requester=auditor).exists()
