@@ -171,3 +171,43 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
             for code in CATEGORY_FILTERS
         },
     }
+
+
+def answers(publication: Publication, specification) -> bool:
+    """Whether a published table already holds what ``specification`` (a draft's table) asks for: the same
+    dataset and measure, every dimension it asks for, and every category its filters keep."""
+    run = publication.job.specification
+    if (publication.job.table.dataset_id, publication.job.table.measure_id) != (
+        specification.dataset_id,
+        specification.measure_id,
+    ):
+        return False
+    if not set(specification.dimensions) <= set(run.get("dimensions", [])):
+        return False
+    asked = specification.filters or {}
+    for dimension in {*asked, *run.get("filters", {})}:
+        kept = run.get("filters", {}).get(dimension)
+        if kept is None:
+            continue  # the published table counts every category of it
+        if dimension not in asked or not set(asked[dimension]) <= set(kept):
+            return False
+    return True
+
+
+def matching(specifications, *, now: datetime | None = None) -> list[tuple[object, list[Publication]]]:
+    """For each of a draft's tables that a published table already answers: the table and those
+    publications (shown before the requester sends the request: search before you ask)."""
+    specifications = list(specifications)
+    if not specifications:
+        return []
+    jobs = published_jobs(now=now).filter(
+        table__dataset__in={spec.dataset_id for spec in specifications},
+        table__measure__in={spec.measure_id for spec in specifications},
+    )
+    published = _publications(list(jobs[:200]))
+    found = []
+    for spec in specifications:
+        hits = [item for item in published if answers(item, spec)]
+        if hits:
+            found.append((spec, hits[:5]))
+    return found

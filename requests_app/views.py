@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from requests_app import clock, forms, permissions, selectors, services
+from requests_app import clock, forms, permissions, register, selectors, services
 from requests_app.models import AttachmentKind, EthicsApproval
 from requests_app.production import selectors as production_selectors
 from requests_app.workflow import TRANSITIONS, TransitionError
@@ -314,6 +314,7 @@ def _data_context(case, *, picker=None, form=None) -> dict:
         case,
         "data",
         specifications=selectors.specification_rows(case),
+        published_matches=register.matching(case.specifications.all()),
         picker=picker if picker is not None else forms.DatasetPickForm(),
         form=form if form is not None else forms.DataStepForm(case=case),
         max_dimensions=settings.SPECIFICATION_MAX_DIMENSIONS,
@@ -483,6 +484,7 @@ def review(request, case):
             case,
             "review",
             specifications=selectors.specification_rows(case),
+            published_matches=register.matching(case.specifications.all()),
             attachments=case.attachments.all(),
             # Not required to submit (the reference identifies the approval), but it speeds up the review.
             suggest_ethics_letter=case.ethics_approval == EthicsApproval.OBTAINED

@@ -197,3 +197,27 @@ def test_request_this_same_table_needs_a_requesters_account(released, settings):
     response = client_for(auditor).post(url, follow=True)
     assert "Staff accounts do not file requests" in text(response)
     assert not DataRequest.objects.filter(requester=auditor).exists()
+
+
+def test_a_draft_is_shown_the_published_tables_that_already_answer_it(released, settings):
+    """Search before you ask: while a requester builds a table, published tables holding it are proposed,
+    on the tables' step and again before sending."""
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    someone = factories.make_user(email="builder@example.org")
+    draft = factories.make_request(status=Status.DRAFT, requester=someone, dataset=job.table.dataset)
+    asked = draft.specifications.get(measure=job.table.measure)  # the same measure, the same dimensions
+    client = client_for(someone)
+    for step in ("data", "review"):
+        page = client.get(reverse(f"requests_app:{step}", kwargs={"pk": draft.pk}))
+        assert "Already published" in text(page), step
+        assert detail_url(job) in page.content.decode()
+    # One dimension more than the published table holds: it answers nothing.
+    spare = next(code for code in factories.dimension_codes(job.table.dataset) if code not in asked.dimensions)
+    asked.dimensions = [*asked.dimensions, spare]
+    asked.save()
+    assert register.matching([asked]) == []
+    # Fewer dimensions, within the published table's: it still answers.
+    asked.dimensions = asked.dimensions[:1]
+    asked.save()
+    assert [item.pk for _spec, items in register.matching([asked]) for item in items] == [job.pk]
