@@ -44,7 +44,8 @@ _LEGAL = ["legalprovision", "legalcriterion"]
 ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.REQUESTER: [],
     Role.PRIVACY_OFFICER: [f"stats_app.view_{model}" for model in _CATALOGUE]
-    + ["requests_app.view_legalprovision", "requests_app.view_legalcriterion", "requests_app.view_holiday"],
+    + ["requests_app.view_legalprovision", "requests_app.view_legalcriterion", "requests_app.view_holiday"]
+    + ["requests_app.view_publicationwithholding", "requests_app.add_publicationwithholding"],
     Role.ACCESS_LEAD: [
         "requests_app.view_datarequest",
         "requests_app.change_datarequest",
@@ -75,7 +76,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "stats_app.decide_disclosuresettingschange",
     ]
     # The holiday calendar (I-16): the lead keeps it; each change recomputes the open cases' due dates.
-    + [f"requests_app.{action}_holiday" for action in ("view", "add", "change", "delete")],
+    + [f"requests_app.{action}_holiday" for action in ("view", "add", "change", "delete")]
+    # The public register: a lead withholds a released table, or decides another's withholding.
+    + [f"requests_app.{action}_publicationwithholding" for action in ("view", "add", "decide")],
     Role.DATA_CUSTODIAN: [],
     Role.OUTPUT_CHECKER: [f"stats_app.view_{model}" for model in _CATALOGUE]
     + ["requests_app.view_tablejob", "requests_app.check_tablejob", "requests_app.view_holiday"],
@@ -88,6 +91,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "requests_app.view_historicaljobnote",
         "requests_app.view_holiday",
         "requests_app.view_historicalholiday",
+        "requests_app.view_publicationwithholding",
+        "requests_app.view_historicalpublicationwithholding",
         "requests_app.view_outputdownload",
         "requests_app.view_notification",
         "portal.view_user",

@@ -79,6 +79,10 @@ class EventType(models.TextChoices):
     SETTINGS_CHANGE_PROPOSED = "settings.change_proposed", _("Change to disclosure settings proposed")
     SETTINGS_CHANGE_APPROVED = "settings.change_approved", _("Change to disclosure settings approved")
     SETTINGS_CHANGE_REJECTED = "settings.change_rejected", _("Change to disclosure settings rejected")
+    # The public register (``requests_app.services.register``): a table withheld, under four eyes.
+    WITHHOLDING_PROPOSED = "publication.withheld", _("Table withheld from the public register")
+    WITHHOLDING_CONFIRMED = "publication.withholding_confirmed", _("Withholding from the register confirmed")
+    WITHHOLDING_LIFTED = "publication.withholding_lifted", _("Withholding from the register lifted")
     # Reads of protected data (``portal.audit``: the access log's rows, chained).
     ACCESS_READ = "access.read", _("Protected page read")
     ACCESS_DOWNLOAD = "access.download", _("File downloaded")

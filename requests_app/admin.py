@@ -10,6 +10,7 @@ object-permission editor would let staff hand out rights on a case around the
 assignment service; who holds rights is shown read-only instead.
 """
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from django.utils.translation import ngettext
 from guardian.shortcuts import get_users_with_perms
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
-from requests_app import notifications, services
+from requests_app import notifications, register, services
 from requests_app.models import (
     Amendment,
     Attachment,
@@ -34,7 +35,9 @@ from requests_app.models import (
     TableSpecification,
 )
 from requests_app.production import admin as production_admin  # noqa: F401 (registers its pages)
+from requests_app.production.models import PublicationWithholding, TableJob
 from requests_app.services import STEP_FIELDS
+from requests_app.states import JobState
 
 SPECIFICATION_FIELDS = ("dataset", "measure", "dimensions", "filters", "created_at", "updated_at")
 # The stored file is not shown: downloads go through the portal's logged, permission-checked view.
@@ -207,3 +210,93 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("requests_app.retry_notification")
+
+
+# --- The public register: withholding a released table (four eyes) -------------------------------------------
+class WithholdingForm(forms.ModelForm):
+    """Withhold a released table: which one, on which exception, why."""
+
+    class Meta:
+        model = PublicationWithholding
+        fields = ("job", "ground", "reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job"].queryset = (
+            TableJob.objects.filter(state=JobState.RELEASED)
+            .exclude(withholdings__outcome__in=register.WITHHELD)
+            .select_related("request", "table__dataset", "table__measure")
+        )
+
+
+class WithholdingDecisionForm(forms.ModelForm):
+    """The second person's decision: confirm, or lift with a reason."""
+
+    confirm = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Confirm: keep it out of the register")), ("0", _("Lift: publish it"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = PublicationWithholding
+        fields = ("decision_reason",)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("confirm") is False and not (cleaned.get("decision_reason") or "").strip():
+            self.add_error("decision_reason", _("Say why the table may be published after all."))
+        return cleaned
+
+
+@admin.register(PublicationWithholding)
+class PublicationWithholdingAdmin(HistoryAdmin):
+    """Released tables kept out of the public register: one person withholds, another lead decides
+    (``services.withholding_propose`` / ``withholding_decide``)."""
+
+    list_display = ("job", "ground", "outcome", "proposed_by", "proposed_at", "decided_by", "decided_at")
+    list_filter = ("outcome", "ground")
+    list_select_related = ("job__request", "job__table", "proposed_by", "decided_by")
+    DECIDED = ("job", "ground", "reason", "proposed_by", "proposed_at", "outcome", "decided_by", "decided_at")
+
+    def has_add_permission(self, request):
+        return services.may_withhold(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm(services.register.DECIDE)
+        return services.may_decide_withholding(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = WithholdingForm if obj is None else WithholdingDecisionForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("job", "ground", "reason")
+        if services.may_decide_withholding(request.user, obj):
+            return (*self.DECIDED, "confirm", "decision_reason")
+        return (*self.DECIDED, "decision_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if services.may_decide_withholding(request.user, obj):
+            return self.DECIDED
+        return (*self.DECIDED, "decision_reason")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            services.withholding_decide(
+                withholding=obj, actor=request.user, confirm=data["confirm"], reason=data.get("decision_reason", "")
+            )
+            return
+        made = services.withholding_propose(
+            job=data["job"], actor=request.user, ground=data["ground"], reason=data["reason"]
+        )
+        obj.pk, obj.proposed_by, obj.proposed_at = made.pk, made.proposed_by, made.proposed_at

@@ -23,11 +23,14 @@ from django.utils import timezone
 
 from requests_app import clock
 from requests_app.models import Decision, TableSpecification
-from requests_app.production.models import TableJob
+from requests_app.production.models import PublicationWithholding, TableJob
 from requests_app.selectors import SpecificationRow, label_specifications
 from requests_app.states import JobState
 from stats_app import outputs
 from stats_app.models import Category, Dataset, Dimension, LedgerEntry
+
+#: A withholding keeps its table out of the register from its proposal until a second person lifts it.
+WITHHELD = (PublicationWithholding.Outcome.PENDING, PublicationWithholding.Outcome.CONFIRMED)
 
 #: Dimensions the register filters by category, as its users search: by year and by region.
 CATEGORY_FILTERS = ("year", "region")
@@ -63,12 +66,13 @@ def published_on(released_at: datetime) -> date:
 
 
 def published_jobs(*, now: datetime | None = None):
-    """The released tables whose publication delay has passed, newest first."""
+    """The released tables whose publication delay has passed and that no one withholds, newest first."""
     today = clock.local_date(now or timezone.now())
     last = clock.last_day_published(today, settings.PUBLICATION_DELAY_WORKING_DAYS)
     before = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
     return (
         TableJob.objects.filter(state=JobState.RELEASED, released_at__lt=before)
+        .exclude(withholdings__outcome__in=WITHHELD)
         .select_related("request", "table__dataset", "table__measure")
         .order_by("-released_at", "-pk")
     )

@@ -138,3 +138,75 @@ class JobNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PublicationWithholding(models.Model):
+    """A released table kept out of the public register, on one of the regulation's exceptions, under four eyes.
+
+    The Regulation respecting the distribution of information (A-2.1, r. 2, s. 4
+    par. 8) excepts documents holding personal or third-party information, or
+    information that must be refused. Proposed, the table is withheld at once
+    (the safe side); a second person confirms the withholding or lifts it with a
+    reason, and the table is then published. The database holds the four-eyes
+    rule and one open withholding per table.
+    """
+
+    class Ground(models.TextChoices):
+        PERSONAL = "personal", _("Personal information (Access Act ss. 53, 54)")
+        THIRD_PARTY = "third_party", _("Third-party information (Access Act ss. 23, 24)")
+        MUST_REFUSE = "must_refuse", _("Information that must be refused (Access Act ss. 28 to 29.1)")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Withheld, awaiting a second person")
+        CONFIRMED = "confirmed", _("Withheld")
+        LIFTED = "lifted", _("Lifted: published")
+
+    job = models.ForeignKey(
+        TableJob, on_delete=models.PROTECT, related_name="withholdings", verbose_name=_("released table")
+    )
+    ground = models.CharField(_("exception relied on"), max_length=20, choices=Ground.choices)
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the decision"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("withholding from the public register")
+        verbose_name_plural = _("withholdings from the public register")
+        permissions = [("decide_publicationwithholding", "Can confirm or lift a withholding from the public register")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job"], condition=~models.Q(outcome="lifted"), name="withholding_one_standing_per_job"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (
+                    ~models.Q(outcome="pending")
+                    & models.Q(decided_by__isnull=False, decided_at__isnull=False)
+                    & ~models.Q(decided_by=models.F("proposed_by"))
+                ),
+                name="withholding_decided_by_another_person",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="lifted") | ~models.Q(decision_reason=""),
+                name="withholding_lifted_with_reason",
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="withholding_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} · {self.get_ground_display()} ({self.get_outcome_display()})"

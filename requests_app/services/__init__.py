@@ -15,4 +15,5 @@ from requests_app.services.amendments import *  # noqa: F403
 from requests_app.services.calendar import *  # noqa: F403
 from requests_app.services.casework import *  # noqa: F403
 from requests_app.services.intake import *  # noqa: F403
+from requests_app.services.register import *  # noqa: F403
 from requests_app.services.review import *  # noqa: F403

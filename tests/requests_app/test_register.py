@@ -8,14 +8,18 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from portal import trail
+from portal.models import AuditEvent
 from portal.roles import Role
-from requests_app import clock, register
+from requests_app import clock, register, services
 from requests_app.models import DataRequest, Holiday, Status
-from requests_app.production.models import TableJob
+from requests_app.production.models import PublicationWithholding, TableJob
 from requests_app.states import JobState
 from tests import factories
 from tests.requests_app.pages import client_for, text
@@ -221,3 +225,94 @@ def test_a_draft_is_shown_the_published_tables_that_already_answer_it(released, 
     asked.dimensions = asked.dimensions[:1]
     asked.save()
     assert [item.pk for _spec, items in register.matching([asked]) for item in items] == [job.pk]
+
+
+# --- Withholding (A-2.1, r. 2, s. 4 par. 8: the regulation's exceptions), under four eyes -------------------------
+
+
+@pytest.fixture
+def leads():
+    return [factories.make_user(role=Role.ACCESS_LEAD, is_staff=True) for _ in range(2)]
+
+
+def test_a_withheld_table_leaves_the_register_at_once_and_a_second_lead_decides(released, leads, settings):
+    """Withheld on an exception with a reason, the table is gone from the register before anyone decides;
+    confirmed by another lead, it stays out; the same lead cannot decide their own withholding."""
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    first, second = leads
+    withholding = services.withholding_propose(
+        job=job, actor=first, ground=PublicationWithholding.Ground.THIRD_PARTY, reason="An owner's commercial data."
+    )
+    assert anonymous().get(detail_url(job)).status_code == 404
+    assert register.search(register.Search()) == []
+    with pytest.raises(ValidationError, match="another lead"):
+        services.withholding_decide(withholding=withholding, actor=first, confirm=True)
+    services.withholding_decide(withholding=withholding, actor=second, confirm=True)
+    withholding.refresh_from_db()
+    assert (withholding.outcome, withholding.decided_by) == (PublicationWithholding.Outcome.CONFIRMED, second)
+    assert anonymous().get(detail_url(job)).status_code == 404
+    events = AuditEvent.objects.filter(target_type="requests_app.publicationwithholding").order_by("sequence")
+    assert [event.event_type for event in events] == [
+        trail.EventType.WITHHOLDING_PROPOSED,
+        trail.EventType.WITHHOLDING_CONFIRMED,
+    ]
+    assert withholding.history.count() == 2
+
+
+def test_a_withholding_lifted_with_a_reason_publishes_the_table(released, leads, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    first, second = leads
+    withholding = services.withholding_propose(
+        job=job, actor=first, ground=PublicationWithholding.Ground.PERSONAL, reason="Small region."
+    )
+    with pytest.raises(ValidationError) as missing:
+        services.withholding_decide(withholding=withholding, actor=second, confirm=False, reason=" ")
+    assert "decision_reason" in missing.value.message_dict
+    services.withholding_decide(withholding=withholding, actor=second, confirm=False, reason="Aggregates only.")
+    assert anonymous().get(detail_url(job)).status_code == 200
+
+
+def test_a_withholding_needs_a_ground_a_reason_and_a_released_table(released, leads):
+    _case, job = released
+    with pytest.raises(ValidationError) as refused:
+        services.withholding_propose(job=job, actor=leads[0], ground="whim", reason="")
+    assert set(refused.value.message_dict) == {"ground", "reason"}
+    unreleased = TableJob.objects.exclude(pk=job.pk).get(request=job.request)
+    with pytest.raises(ValidationError) as refused:
+        services.withholding_propose(job=unreleased, actor=leads[0], ground="personal", reason="Why not.")
+    assert "job" in refused.value.message_dict
+    requester = job.request.requester
+    with pytest.raises(PermissionDenied):
+        services.withholding_propose(job=job, actor=requester, ground="personal", reason="Mine.")
+
+
+def test_the_database_holds_the_four_eyes_rule(released, leads):
+    _case, job = released
+    withholding = services.withholding_propose(job=job, actor=leads[0], ground="personal", reason="Small region.")
+    withholding.outcome, withholding.decided_by, withholding.decided_at = "confirmed", leads[0], timezone.now()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        withholding.save()
+
+
+def test_leads_withhold_and_decide_in_the_admin(released, leads, settings):
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    first, second = leads
+    add = client_for(first).post(
+        reverse("admin:requests_app_publicationwithholding_add"),
+        {"job": job.pk, "ground": "third_party", "reason": "An owner's commercial data."},
+    )
+    assert add.status_code == 302, text(add)
+    withholding = PublicationWithholding.objects.get(job=job)
+    assert withholding.proposed_by == first
+    change_url = reverse("admin:requests_app_publicationwithholding_change", args=[withholding.pk])
+    assert client_for(first).post(change_url, {"confirm": "1"}).status_code == 403  # not their own
+    refused = client_for(second).post(change_url, {"confirm": "0", "decision_reason": ""})
+    assert "Say why the table may be published after all." in text(refused)
+    assert (
+        client_for(second).post(change_url, {"confirm": "0", "decision_reason": "Aggregates only."}).status_code == 302
+    )
+    withholding.refresh_from_db()
+    assert withholding.outcome == PublicationWithholding.Outcome.LIFTED
