@@ -1,0 +1,24 @@
+import pytest
+from rest_framework.test import APIClient
+
+from portal import tokens
+from portal.models import ApiTokenScope
+from tests.requests_app.pages import speak_english
+
+
+def token_client(user, *, scope: str = ApiTokenScope.WRITE) -> APIClient:
+    """An API client sending a fresh personal access token of ``user``."""
+    _token, secret = tokens.api_token_create(user=speak_english(user), name="tests", scope=scope)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+@pytest.fixture
+def api(requester) -> APIClient:
+    return token_client(requester)
+
+
+@pytest.fixture
+def other_api(other_requester) -> APIClient:
+    return token_client(other_requester)
