@@ -1,5 +1,6 @@
 """``Authorization: Bearer <token>``: a personal access token (``portal.tokens``)."""
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -27,6 +28,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = tokens.api_token_authenticate(secret)
         except tokens.TokenRefused as refusal:
             raise exceptions.AuthenticationFailed(str(refusal)) from None
+        # As UserLanguageMiddleware does for a session (which ran before the token was read): the
+        # account's language wins, so messages and labels come in the language the person chose.
+        if token.user.language:
+            translation.activate(token.user.language)
         return token.user, token
 
     def authenticate_header(self, request):

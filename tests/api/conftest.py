@@ -1,4 +1,10 @@
+import time
+
 import pytest
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
 from rest_framework.test import APIClient
 
 from portal import tokens
@@ -22,3 +28,15 @@ def api(requester) -> APIClient:
 @pytest.fixture
 def other_api(other_requester) -> APIClient:
     return token_client(other_requester)
+
+
+def session_client(user, *, mfa: bool = True) -> APIClient:
+    """A browser session of ``user``; with ``mfa``, one whose sign-in went through the second factor."""
+    client = APIClient()
+    client.force_login(speak_english(user))
+    if mfa:
+        session = client.session
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [{"method": "mfa", "type": "totp", "at": time.time()}]
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+        session.save()
+    return client
