@@ -432,7 +432,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "AttachmentKindEnum": "requests_app.models.AttachmentKind",
         "MeasureKindEnum": "stats_app.models.MeasureKind",

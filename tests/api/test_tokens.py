@@ -22,7 +22,8 @@ REQUESTS = reverse("api:request-list")
 
 def bearer(secret: str) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    # A refused token names no one: its answer is in the language the client asks for.
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE="en")
     return client
 
 
