@@ -6,6 +6,7 @@ is a 400 naming its fields (``{"field": ["message"]}``), a ``TransitionError`` a
 """
 
 import logging
+from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -69,6 +70,14 @@ def exception_handler(exc, context):
         response = Response({"detail": str(exc) or _("Not possible in the request's current state.")}, status=409)
         return response
     return drf_exception_handler(exc, context)
+
+
+def _fields(request):
+    """The request's fields for a page's form: a JSON object or a form body, never a list or a number."""
+    if not isinstance(request.data, Mapping):
+        message = serializers.serializers.Serializer.default_error_messages["invalid"]
+        raise exceptions.ValidationError({"non_field_errors": [message.format(datatype=type(request.data).__name__)]})
+    return request.data
 
 
 def _checked(form) -> dict:
@@ -307,7 +316,7 @@ class DocumentList(generics.GenericAPIView):
     )
     def post(self, request, pk: int):
         case = _editable_draft(request.user, pk)
-        form = forms.AttachmentForm(request.data, request.FILES, file_required=True)
+        form = forms.AttachmentForm(_fields(request), request.FILES, file_required=True)
         cleaned = _checked(form)
         attachment = services.attachment_add(
             case=case, actor=request.user, kind=cleaned["kind"], uploaded=cleaned["file"]
@@ -365,7 +374,7 @@ class MessageList(generics.GenericAPIView):
         case = selectors.get_own_request(request.user, pk)
         if not permissions.user_can_write_to_agency(request.user, case):
             raise TransitionError(_("You can no longer write about this request."))
-        cleaned = _checked(forms.AgencyMessageForm(request.data, request.FILES))
+        cleaned = _checked(forms.AgencyMessageForm(_fields(request), request.FILES))
         message = services.message_post(
             case=case, actor=request.user, body=cleaned["body"], internal=False, document=cleaned["document"]
         )
@@ -392,7 +401,7 @@ class ClarificationAnswer(generics.GenericAPIView):
         if not can_fire("answer_clarification", request.user, case):
             raise TransitionError(_("The agency is not waiting for an answer on this request."))
         clarifications = list(case.clarifications.all())
-        cleaned = _checked(forms.clarification_answer_form(clarifications, request.data, request.FILES))
+        cleaned = _checked(forms.clarification_answer_form(clarifications, _fields(request), request.FILES))
         services.clarification_answer(
             case=case, actor=request.user, answer=cleaned["answer"], document=cleaned["document"]
         )
@@ -412,7 +421,7 @@ class Withdraw(generics.GenericAPIView):
         case = selectors.get_own_request(request.user, pk)
         if not permissions.user_can_withdraw(request.user, case):
             raise TransitionError(_("This request cannot be withdrawn in its current state."))
-        cleaned = _checked(forms.WithdrawForm(request.data))
+        cleaned = _checked(forms.WithdrawForm(_fields(request)))
         try:
             case = services.request_withdraw(case=case, actor=request.user, reason=cleaned["reason"])
         except PermissionDenied as error:

@@ -242,3 +242,21 @@ def test_writes_share_the_pages_rate_limits(api, requester, dataset, settings):
     assert int(refused["Retry-After"]) > 0
     assert "detail" in refused.json()
     assert api.get(url("request-detail", case)).status_code == 200  # reads are not limited
+
+
+@pytest.mark.parametrize("body", [[1, 2], 7, "text", None, {"body": ["a"], "reason": {"x": 1}, "answer": 3}])
+def test_odd_bodies_are_refused_never_a_server_error(api, requester, dataset, body):
+    draft = factories.make_request(requester=requester, status=Status.DRAFT, dataset=dataset)
+    filed = factories.make_request(requester=requester, status=Status.AWAITING_REQUESTER, dataset=dataset)
+    for path in (
+        url("request-list"),
+        url("table-list", draft),
+        url("message-list", filed),
+        url("clarification-answer", filed),
+        url("withdraw", filed),
+    ):
+        response = api.post(path, body, format="json")
+        assert response.status_code < 500, (path, body, response.status_code)
+    assert api.patch(url("request-detail", draft), body, format="json").status_code < 500
+    garbled = api.generic("POST", url("request-list"), b"{not json", content_type="application/json")
+    assert garbled.status_code == 400
