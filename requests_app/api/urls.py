@@ -4,7 +4,7 @@ The UI is drf-spectacular-sidecar's copy, from our static files; its start-up sc
 (the "split" view), so the page keeps the portal's CSP. Redoc is left out: its page loads Google fonts.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
@@ -38,4 +38,6 @@ urlpatterns = [
     path("workspace/queues/", views.QueueList.as_view(), name="queue-list"),
     path("workspace/queues/<str:queue>/", views.QueueCases.as_view(), name="queue-cases"),
     path("outputs/queue/", views.OutputQueue.as_view(), name="output-queue"),
+    # Anything else under /api/v1/ is a JSON 404, as clients expect, not the site's HTML page.
+    re_path(r"^", views.NotFound.as_view(), name="not-found"),
 ]

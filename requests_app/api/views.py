@@ -505,3 +505,17 @@ class OutputQueue(generics.ListAPIView):
     @extend_schema(tags=["workspace"], responses={200: serializers.OutputQueueSerializer(many=True), **errors(403)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+@extend_schema(exclude=True)
+class NotFound(APIView):
+    """Every address under ``/api/v1/`` that names no endpoint, whatever the method."""
+
+    permission_classes = []
+    authentication_classes = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound
+
+    def get(self, request, *args, **kwargs):
+        raise exceptions.NotFound

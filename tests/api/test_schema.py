@@ -104,3 +104,16 @@ def test_draft_update_keeps_to_the_schema(case, world):
 @PROPERTY_SETTINGS
 def test_table_creation_keeps_to_the_schema(case, world):
     _call(case, world)
+
+
+@schema.include(method="POST").exclude(path="/api/v1/requests/").parametrize()
+@PROPERTY_SETTINGS
+def test_other_writes_keep_to_the_schema(case, world):
+    """Submission, documents, messages, the answer to a question, withdrawal: refused or done, never a 5xx."""
+    _call(case, world)
+
+
+@schema.include(method="DELETE").parametrize()
+@PROPERTY_SETTINGS
+def test_deletions_keep_to_the_schema(case, world):
+    _call(case, world)
