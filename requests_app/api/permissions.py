@@ -1,6 +1,6 @@
 """Who may call an endpoint at all. Rules about one case stay in ``requests_app.permissions``."""
 
-from allauth.account.internal.flows.login import get_authentication_records
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
