@@ -484,9 +484,21 @@ class QueueCases(generics.ListAPIView):
         queue = self.kwargs["queue"]
         if queue not in staff_forms.queue_names_for(self.request.user):
             raise Http404
-        return selectors.queue_cases(self.request.user, now=timezone.now(), queue=queue)
+        # The queue page's filter form reads the query string: the same filters, search and sort.
+        filters = staff_forms.QueueFilterForm(self.request.query_params).filters()
+        filters.pop("queue", None)
+        sort = filters.pop("sort", "due")
+        return selectors.queue_cases(self.request.user, now=timezone.now(), queue=queue, filters=filters, sort=sort)
 
-    @extend_schema(tags=["workspace"], responses={200: serializers.QueueCaseSerializer(many=True), **errors(403)})
+    @extend_schema(
+        tags=["workspace"],
+        parameters=[
+            OpenApiParameter(name, OpenApiTypes.DATE if name.endswith(("_from", "_to")) else str)
+            for name in staff_forms.QueueFilterForm.base_fields
+            if name != "queue"
+        ],
+        responses={200: serializers.QueueCaseSerializer(many=True), **errors(403)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

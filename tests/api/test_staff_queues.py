@@ -25,6 +25,9 @@ def test_the_officer_reads_their_queues_in_an_mfa_session(dataset):
     assert counts["mine"] == 1 and "sign_off" not in counts
     body = client.get(cases_of("mine")).json()
     assert [item["reference"] for item in body["results"]] == [case.reference]
+    assert client.get(cases_of("mine"), {"search": case.reference}).json()["count"] == 1
+    assert client.get(cases_of("mine"), {"search": "no such case"}).json()["count"] == 0
+    assert client.get(cases_of("mine"), {"received_from": "not a date", "sort": "x"}).json()["count"] == 1
     assert client.get(cases_of("sign_off")).status_code == 404
     assert client.get(cases_of("nothing")).status_code == 404
     assert client.post(QUEUES).status_code == 405
