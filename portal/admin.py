@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal import trail
-from portal.models import AccessLog, AuditEvent, AuditVerification, User
+from portal.models import AccessLog, ApiToken, AuditEvent, AuditVerification, User
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -219,3 +219,19 @@ class AuditVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("at", "by", "events", "intact", "first_broken", "problem")
     list_filter = ("intact",)
     list_select_related = ("by",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(HistoryAdmin):
+    """Read only: a token is made and revoked by its owner on the profile page (``portal.tokens``)."""
+
+    list_display = ("name", "user", "prefix", "scope", "created_at", "expires_at", "revoked_at", "last_used_at")
+    list_filter = ("scope",)
+    search_fields = ("user__email", "name", "prefix")
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -43,6 +43,9 @@ AUDITED_VIEWS = {
     # Outputs: the checker's page and every file downloaded.
     "outputs:detail": Audited("requests_app.tablejob"),
     "outputs:download": Audited("requests_app.tablejob", event=EventType.ACCESS_DOWNLOAD),
+    # The API's twins of the requester's case page and of the downloads (requests_app/api/).
+    "api:request-detail": Audited("requests_app.datarequest"),
+    "api:output-file": Audited("requests_app.tablejob", "job_pk", EventType.ACCESS_DOWNLOAD),
     # The admin's pages of a case and of its documents.
     "admin:requests_app_datarequest_change": Audited("requests_app.datarequest", "object_id"),
     "admin:requests_app_datarequest_history": Audited("requests_app.datarequest", "object_id"),

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal.roles import STAFF_ROLES, Role
 
@@ -174,3 +175,46 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {'intact' if self.intact else f'broken at #{self.first_broken}'}"
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")
+
+
+class ApiToken(models.Model):
+    """A personal access token of the REST API (``/api/v1/``), made on the profile page (``portal.tokens``).
+
+    The secret is shown once, when the token is made; only its SHA-256 digest is kept, with its first
+    characters (``prefix``) so that the owner can tell their tokens apart.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=5, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    prefix = models.CharField(_("first characters"), max_length=8)
+    key_hash = models.CharField(_("SHA-256 of the secret"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    # Each use moves last_used_at: the history keeps creation and revocation, not every request.
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(expires_at__gt=models.F("created_at")), name="api_token_expires"),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True) | models.Q(revoked_at__gte=models.F("created_at")),
+                name="api_token_revoked_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_active_at(self, moment) -> bool:
+        return self.revoked_at is None and moment < self.expires_at

@@ -41,8 +41,11 @@ def _count(store, key: str, *, timeout: int) -> int:
         return 1
 
 
-def _retry_after(*, key: str, limit: int, seconds: int) -> int | None:
-    """Count one POST; ``None`` while under the limit, else the seconds to wait."""
+def retry_after(*, key: str, limit: int, seconds: int) -> int | None:
+    """Count one POST; ``None`` while under the limit, else the seconds to wait.
+
+    The API's throttle (``requests_app.api.throttling``) counts under the same keys as the pages.
+    """
     now = int(time.time())
     window = now // seconds
     window_key = f"portal:rl:{key}:{window}"
@@ -54,6 +57,11 @@ def _retry_after(*, key: str, limit: int, seconds: int) -> int | None:
     if count <= limit:
         return None
     return (window + 1) * seconds - now
+
+
+def rate_limit_key(view_name: str, user) -> str:
+    """The counter of one user's POSTs to one page: the page and its API twin share it."""
+    return f"{view_name}:{user.pk}"
 
 
 class PostRateLimitMiddleware:
@@ -73,7 +81,7 @@ class PostRateLimitMiddleware:
         if rule is None:
             return None
         limit, seconds = rule
-        wait = _retry_after(key=f"{match.view_name}:{request.user.pk}", limit=limit, seconds=seconds)
+        wait = retry_after(key=rate_limit_key(match.view_name, request.user), limit=limit, seconds=seconds)
         if wait is None:
             return None
         written = [

@@ -109,6 +109,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "pgtrigger",
+    "rest_framework",
+    "drf_spectacular",
+    # The API docs' Swagger UI and Redoc, served from our static files (no CDN).
+    "drf_spectacular_sidecar",
     "portal",
     "stats_app",
     "requests_app",
@@ -389,8 +393,53 @@ POST_RATE_LIMITS = {
     "requests_app:message": (10, 600),
     "requests_app:clarification_answer": (10, 600),
     "workspace:message": (30, 600),
+    "api_tokens": (10, 3600),
     "workspace:clarification_ask": (30, 600),
     "consultations:detail": (20, 600),
+}
+
+# --- The REST API (/api/v1/, requests_app/api/) ------------------------------------
+# Personal access tokens: valid this many days unless their owner chooses, and never longer than the maximum.
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+REST_FRAMEWORK = {
+    # A token first: an unauthenticated call answers 401 with "WWW-Authenticate: Bearer".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "requests_app.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "requests_app.api.permissions.TokenScope",
+    ],
+    # The pages' limits (POST_RATE_LIMITS), counted in the same buckets.
+    "DEFAULT_THROTTLE_CLASSES": ["requests_app.api.throttling.PageRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "requests_app.api.views.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Portail d'accès aux données — API",
+    "DESCRIPTION": "Requesters file and follow their data-access requests; staff read their queues (MFA session).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AttachmentKindEnum": "requests_app.models.AttachmentKind",
+        "MeasureKindEnum": "stats_app.models.MeasureKind",
+        "StatusEnum": "requests_app.states.Status",
+        "JobStateEnum": "requests_app.states.JobState",
+    },
 }
 
 # Uploaded and generated files are never under a folder the static server reads.

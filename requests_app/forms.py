@@ -565,6 +565,18 @@ class ClarificationAnswerForm(PortalForm):
             field.required_for_submission = True
 
 
+def clarification_answer_form(clarifications, data=None, files=None) -> ClarificationAnswerForm:
+    """The form for the open question, asking for its document by name when the officer asked for one."""
+    open_question = next((item for item in clarifications if item.answered_at is None), None)
+    requested = open_question.requested_document if open_question else ""
+    return ClarificationAnswerForm(
+        data,
+        files,
+        requested_document=requested,
+        requested_label=open_question.get_requested_document_display() if requested else "",
+    )
+
+
 class AgencyMessageForm(PortalForm):
     """The requester's message to the agency, kept with the request."""
 

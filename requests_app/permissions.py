@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, get_objects_for_user, remove_perm
 
 from portal.roles import Role
@@ -269,6 +270,12 @@ def user_is_requester_of(user, case: DataRequest) -> bool:
     return user_can_view_request(user, case) and case.requester_id == user.pk
 
 
+#: What a staff account is told when it tries to file a request (pages and API).
+STAFF_CANNOT_FILE = gettext_lazy(
+    "Staff accounts cannot file requests. To ask for data yourself, sign up with a separate requester account."
+)
+
+
 def user_can_file_requests(user) -> bool:
     """Requests are filed by requesters: a staff account (any agency or custodian role) never files one.
 
@@ -307,6 +314,11 @@ def user_can_write_message(user, case: DataRequest, *, internal: bool = False) -
     if case.requester_id == user.pk:
         return not internal and user_is_requester_of(user, case)
     return user_works_case(user, case)
+
+
+def user_can_write_to_agency(user, case: DataRequest) -> bool:
+    """The requester writes to the agency about their own filed request, while it is open to messages."""
+    return user_is_requester_of(user, case) and user_can_write_message(user, case)
 
 
 def requests_visible_to(user):

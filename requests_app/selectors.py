@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import Group
 from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy
@@ -32,6 +33,14 @@ from stats_app.models import Category, Dimension
 def my_requests(user):
     """The requester's own requests, newest first."""
     return requests_visible_to(user).filter(requester=user).order_by("-created_at")
+
+
+def get_own_request(user, pk) -> DataRequest:
+    """One of the requester's own requests; ``Http404`` for any other, even one ``user`` may read as staff."""
+    case = my_requests(user).filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    return case
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from requests_app import selectors
+from requests_app import permissions, selectors
 from requests_app.forms import PortalForm, SpecificationForm
 from requests_app.models import (
     Assessment,
@@ -25,6 +25,11 @@ from stats_app.models import Custodian, Dataset
 
 #: The queues of the workspace, in the order of their tabs.
 QUEUE_KEYS = ("mine", "unassigned", "due_soon", "overdue", "awaiting_requester", "sign_off", "all")
+
+
+def queue_names_for(user) -> list[str]:
+    """The queues (the workspace's tabs) this user sees; the sign-off queue is the lead's."""
+    return [name for name in QUEUE_KEYS if name != "sign_off" or permissions.user_is_access_lead(user)]
 
 
 def queue_labels() -> dict[str, str]:

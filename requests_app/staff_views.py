@@ -58,11 +58,6 @@ def staff_case(view):
 # --- Queues ---------------------------------------------------------------------------
 
 
-def _queue_names(user) -> list[str]:
-    """The tabs this user sees; the sign-off queue is the lead's."""
-    return [name for name in staff_forms.QUEUE_KEYS if name != "sign_off" or permissions.user_is_access_lead(user)]
-
-
 def _default_queue(user) -> str:
     """Someone who can be given cases starts with their own; everyone else with every case they may view."""
     return "mine" if permissions.user_can_be_assigned(user) else "all"
@@ -72,7 +67,7 @@ def _filtered_cases(request, now):
     """(form, queue, cases) for the query string: the one queryset the page, the CSV and bulk assignment share."""
     form = staff_forms.QueueFilterForm(request.GET)
     filters = form.filters()
-    names = _queue_names(request.user)
+    names = staff_forms.queue_names_for(request.user)
     queue = filters.pop("queue", None)
     if queue not in names:
         queue = _default_queue(request.user)

@@ -17,14 +17,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app import clock, forms, permissions, register, selectors, services
 from requests_app.models import AttachmentKind, EthicsApproval
 from requests_app.production import selectors as production_selectors
-from requests_app.workflow import TRANSITIONS, TransitionError
+from requests_app.workflow import TRANSITIONS, TransitionError, can_fire
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +31,7 @@ logger = logging.getLogger(__name__)
 _PREVIOUS = dict(zip(forms.STEP_KEYS[1:], forms.STEP_KEYS[:-1], strict=True))
 _NEXT = dict(zip(forms.STEP_KEYS[:-1], forms.STEP_KEYS[1:], strict=True))
 
-
-STAFF_CANNOT_FILE = gettext_lazy(
-    "Staff accounts cannot file requests. To ask for data yourself, sign up with a separate requester account."
-)
+STAFF_CANNOT_FILE = permissions.STAFF_CANNOT_FILE
 
 
 def _step_url(case, step: str) -> str:
@@ -167,18 +163,10 @@ def request_create(request):
     return render(request, "requests_app/step_profile.html", context)
 
 
-def _may_answer(user, case) -> bool:
-    answer = TRANSITIONS["answer_clarification"]
-    return case.status in answer.sources and answer.may_fire(user, case)
-
-
-def _may_write(user, case) -> bool:
-    return permissions.user_is_requester_of(user, case) and permissions.user_can_write_message(user, case)
-
-
 def _detail_page(request, case, *, answer_form=None, message_form=None):
     user = request.user
-    may_answer = _may_answer(user, case)
+    may_answer = can_fire("answer_clarification", user, case)
+    may_write = permissions.user_can_write_to_agency(user, case)
     clarifications = list(case.clarifications.all())
     specifications = selectors.specification_rows(case)
     return render(
@@ -192,7 +180,7 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             "amendments": [] if case.is_draft else selectors.signed_amendments(case),
             # Internal notes are never read into the requester's page.
             "thread": [] if case.is_draft else selectors.case_messages(case, include_internal=False),
-            "message_form": (message_form or forms.AgencyMessageForm()) if _may_write(user, case) else None,
+            "message_form": (message_form or forms.AgencyMessageForm()) if may_write else None,
             "adjustments": [] if case.is_draft else selectors.specification_adjustments(case, specifications),
             # Progress without details: being produced, being checked, ready to download.
             "jobs": [] if case.is_draft else production_selectors.case_jobs(case),
@@ -208,20 +196,8 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             # The requester sees the questions and answers, never who at the agency asked.
             "open_question": next((item for item in clarifications if item.answered_at is None), None),
             "answered_questions": [item for item in clarifications if item.answered_at is not None],
-            "answer_form": (answer_form or _answer_form(clarifications)) if may_answer else None,
+            "answer_form": (answer_form or forms.clarification_answer_form(clarifications)) if may_answer else None,
         },
-    )
-
-
-def _answer_form(clarifications, data=None, files=None):
-    """The form for the open question, asking for its document by name when the officer asked for one."""
-    open_question = next((item for item in clarifications if item.answered_at is None), None)
-    requested = open_question.requested_document if open_question else ""
-    return forms.ClarificationAnswerForm(
-        data,
-        files,
-        requested_document=requested,
-        requested_label=open_question.get_requested_document_display() if requested else "",
     )
 
 
@@ -236,7 +212,7 @@ def clarification_answer(request, pk: int):
     """The requester answers the open question; the statutory clock starts again."""
     case = permissions.get_request_for(request.user, pk)
     permissions.check(TRANSITIONS["answer_clarification"].may_fire(request.user, case))
-    form = _answer_form(list(case.clarifications.all()), request.POST, request.FILES)
+    form = forms.clarification_answer_form(list(case.clarifications.all()), request.POST, request.FILES)
     if form.is_valid():
         try:
             services.clarification_answer(
@@ -261,7 +237,7 @@ def clarification_answer(request, pk: int):
 def message_post(request, pk: int):
     """The requester writes to the agency about their filed request."""
     case = permissions.get_request_for(request.user, pk)
-    if not _may_write(request.user, case):
+    if not permissions.user_can_write_to_agency(request.user, case):
         if permissions.user_is_requester_of(request.user, case):
             messages.error(request, _("You can no longer write about this request."))
             return redirect("requests_app:detail", pk=case.pk)

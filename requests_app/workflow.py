@@ -195,6 +195,12 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+def can_fire(name: str, user, case: DataRequest) -> bool:
+    """Whether ``user`` may fire transition ``name`` on ``case`` now: its source state and its actor rule."""
+    move = TRANSITIONS[name]
+    return case.status in move.sources and move.may_fire(user, case)
+
+
 def transition(
     *,
     case: DataRequest,

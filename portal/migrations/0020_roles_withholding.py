@@ -17,7 +17,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0018_roles_holidays"),
+        ("portal", "0019_api_token"),
         ("requests_app", "0017_publication_withholding"),
     ]
 
