@@ -306,3 +306,49 @@ class OutputQueueSerializer(serializers.Serializer):
     dataset = serializers.CharField(source="table.dataset.code")
     measure = serializers.CharField(source="table.measure.code")
     finished_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- The public register ------------------------------------------------------------
+
+
+class LabelledSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+
+
+class PublicationFilterSerializer(serializers.Serializer):
+    dimension = LabelledSerializer()
+    categories = LabelledSerializer(many=True)
+
+
+class PublicationDecisionSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    outcome_label = serializers.CharField()
+    decided_on = serializers.DateField()
+    legal_basis = serializers.ListField(child=serializers.CharField())
+
+
+class PublicationProvenanceSerializer(serializers.Serializer):
+    data_snapshot = serializers.JSONField(allow_null=True)
+    data_version = serializers.CharField(allow_blank=True)
+    method = serializers.CharField()
+    parameters = serializers.JSONField()
+    cells = serializers.IntegerField()
+    suppressed = serializers.IntegerField()
+
+
+class PublicationSerializer(serializers.Serializer):
+    """A published table: labels, the anonymised decision, provenance and the released CSV. Never the
+    requester, the request's title or reference, nor any member of staff."""
+
+    id = serializers.IntegerField()
+    dataset = LabelledSerializer()
+    measure = LabelledSerializer()
+    dimensions = LabelledSerializer(many=True)
+    filters = PublicationFilterSerializer(many=True)
+    published_on = serializers.DateField()
+    decision = PublicationDecisionSerializer(allow_null=True)
+    provenance = PublicationProvenanceSerializer(allow_null=True)
+    csv_sha256 = serializers.CharField(allow_blank=True)
+    csv = serializers.URLField()
+    page = serializers.URLField()

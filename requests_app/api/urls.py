@@ -35,6 +35,8 @@ urlpatterns = [
         views.OutputFile.as_view(),
         name="output-file",
     ),
+    path("publications/", views.PublicationList.as_view(), name="publication-list"),
+    path("publications/<int:pk>/", views.PublicationDetail.as_view(), name="publication-detail"),
     path("workspace/queues/", views.QueueList.as_view(), name="queue-list"),
     path("workspace/queues/<str:queue>/", views.QueueCases.as_view(), name="queue-cases"),
     path("outputs/queue/", views.OutputQueue.as_view(), name="output-queue"),

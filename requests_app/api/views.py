@@ -12,22 +12,25 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from requests_app import forms, permissions, selectors, services, staff_forms
+from requests_app import forms, permissions, register, selectors, services, staff_forms
 from requests_app.api import serializers
 from requests_app.api.permissions import StaffWithMFASession
 from requests_app.production import jobs
 from requests_app.production import selectors as production_selectors
 from requests_app.production.models import TableJob
+from requests_app.register_views import SearchForm
 from requests_app.workflow import TransitionError, can_fire
 from stats_app import outputs
 
@@ -517,6 +520,93 @@ class OutputQueue(generics.ListAPIView):
     @extend_schema(tags=["workspace"], responses={200: serializers.OutputQueueSerializer(many=True), **errors(403)})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+# --- The public register (no sign-in) -------------------------------------------------------
+
+
+def _publication_data(request, item: register.Publication) -> dict:
+    """``item`` as ``PublicationSerializer`` reads it, labelled in the request's language."""
+    job, row = item.job, item.row
+    run = job.specification
+    codes = run.get("dimensions", [])
+    decision = item.decision
+    entry = item.ledger
+    return {
+        "id": item.pk,
+        "dataset": {"code": job.table.dataset.code, "label": row.dataset},
+        "measure": {"code": job.table.measure.code, "label": row.measure},
+        "dimensions": [{"code": code, "label": label} for code, label in zip(codes, row.dimensions, strict=True)],
+        "filters": [
+            {
+                "dimension": {"code": code, "label": label},
+                "categories": [{"code": c, "label": c_label} for c, c_label in zip(kept, labels, strict=True)],
+            }
+            for (code, kept), (label, labels) in zip(run.get("filters", {}).items(), row.filters, strict=True)
+        ],
+        "published_on": item.published_on,
+        "decision": {
+            "outcome": decision.outcome,
+            "outcome_label": decision.get_outcome_display(),
+            "decided_on": timezone.localtime(decision.signed_off_at).date(),
+            "legal_basis": [str(provision) for provision in decision.provisions.all()],
+        }
+        if decision
+        else None,
+        "provenance": {
+            "data_snapshot": entry.data_snapshot,
+            "data_version": entry.data_version,
+            "method": entry.method,
+            "parameters": entry.parameters,
+            "cells": entry.cells,
+            "suppressed": entry.suppressed,
+        }
+        if entry
+        else None,
+        "csv_sha256": item.checksum,
+        "csv": request.build_absolute_uri(reverse("register:download", kwargs={"pk": item.pk})),
+        "page": request.build_absolute_uri(reverse("register:detail", kwargs={"pk": item.pk})),
+    }
+
+
+class _Public:
+    """The register is for everyone: no sign-in, and a token or a session changes nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+
+@extend_schema(
+    tags=["register"],
+    parameters=[
+        OpenApiParameter("q", str, description="Words, all of them in the table's labels."),
+        OpenApiParameter("dataset", str, description="A dataset's code."),
+        OpenApiParameter("dimension", str, description="A dimension the table shows (its code)."),
+        OpenApiParameter("year", str, description="A year the table counts."),
+        OpenApiParameter("region", str, description="A region the table counts (its code)."),
+    ],
+    responses={200: serializers.PublicationSerializer(many=True), **errors(400)},
+)
+class PublicationList(_Public, generics.GenericAPIView):
+    """The public register: released tables once their publication delay has passed, newest first."""
+
+    serializer_class = serializers.PublicationSerializer
+
+    def get(self, request):
+        form = SearchForm(request.query_params, choices=register.filter_choices())
+        if not form.is_valid():
+            raise exceptions.ValidationError(
+                {name: [error["message"] for error in items] for name, items in form.errors.get_json_data().items()}
+            )
+        found = register.search(form.query())
+        page = self.paginate_queryset(found)
+        return self.get_paginated_response([_publication_data(request, item) for item in page])
+
+
+@extend_schema(tags=["register"], responses={200: serializers.PublicationSerializer, **errors(404)})
+class PublicationDetail(_Public, APIView):
+    def get(self, request, pk: int):
+        return Response(_publication_data(request, register.get_publication(pk)))
 
 
 @extend_schema(exclude=True)
