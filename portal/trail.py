@@ -79,6 +79,7 @@ class EventType(models.TextChoices):
     SETTINGS_CHANGE_PROPOSED = "settings.change_proposed", _("Change to disclosure settings proposed")
     SETTINGS_CHANGE_APPROVED = "settings.change_approved", _("Change to disclosure settings approved")
     SETTINGS_CHANGE_REJECTED = "settings.change_rejected", _("Change to disclosure settings rejected")
+    ACCOMMODATION_DECIDED = "accommodation.decided", _("Accommodation decided")
     # The public register (``requests_app.services.register``): a table withheld, under four eyes.
     WITHHOLDING_PROPOSED = "publication.withheld", _("Table withheld from the public register")
     WITHHOLDING_CONFIRMED = "publication.withholding_confirmed", _("Withholding from the register confirmed")

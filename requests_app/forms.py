@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from requests_app.models import (
+    Accommodation,
     AttachmentKind,
     DataRequest,
     EthicsApproval,
@@ -186,6 +187,18 @@ class ProfileForm(StepForm):
         invalid=gettext_lazy("Requester category: choose one of the categories listed."),
     )
 
+    accommodation = _choice(
+        gettext_lazy("Do you need an accommodation to make or follow this request?"),
+        [("", gettext_lazy("No, none")), *Accommodation.choices],
+        invalid=gettext_lazy("Accommodation: choose one of the options listed."),
+        help_text=gettext_lazy(
+            "A requester with a disability may ask for a reasonable accommodation (Access Act s. 47). Optional."
+        ),
+    )
+    accommodation_details = _text(
+        gettext_lazy("Accommodation: tell us what would help, in your own words"), max_length=2000, textarea=True
+    )
+
     required_messages = {
         "contact_name": gettext_lazy("Enter your full name."),
         "requester_category": gettext_lazy("Choose the requester category that describes you."),
@@ -200,6 +213,8 @@ class ProfileForm(StepForm):
             and "organisation" not in self.errors
         ):
             problems.append(("organisation", _("Enter the name of your organisation (citizens may leave it empty).")))
+        if cleaned.get("accommodation") == Accommodation.OTHER and not cleaned.get("accommodation_details"):
+            problems.append(("accommodation_details", _("Say which accommodation would help you.")))
         return problems
 
 

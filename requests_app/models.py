@@ -41,6 +41,20 @@ class EthicsApproval(models.TextChoices):
     NOT_REQUIRED = "not_required", _("Not required for this project")
 
 
+class Accommodation(models.TextChoices):
+    """A reasonable accommodation a requester with a disability may ask for (Access Act s. 47, 1.1°)."""
+
+    FORMAT = "format", _("Documents in another format (large print, plain text, accessible files)")
+    ASSISTANCE = "assistance", _("Help to make or follow the request (by telephone, in person)")
+    OTHER = "other", _("Something else")
+
+
+class AccommodationOutcome(models.TextChoices):
+    GRANTED = "granted", _("Granted")
+    PARTLY = "partly", _("Partly granted")
+    REFUSED = "refused", _("Refused")
+
+
 class DataRequest(models.Model):
     """A request for aggregate statistics, from draft to closure."""
 
@@ -61,6 +75,13 @@ class DataRequest(models.Model):
     requester_category = models.CharField(
         _("requester category"), max_length=30, choices=RequesterCategory.choices, blank=True
     )
+    # Access Act s. 47 (1.1°): a reasonable accommodation, asked for in plain words, decided with a reason.
+    accommodation = models.CharField(_("accommodation"), max_length=20, choices=Accommodation.choices, blank=True)
+    accommodation_details = models.TextField(_("accommodation: in your words"), blank=True)
+    accommodation_outcome = models.CharField(
+        _("accommodation decided"), max_length=10, choices=AccommodationOutcome.choices, blank=True, editable=False
+    )
+    accommodation_reason = models.TextField(_("accommodation: reason"), blank=True, editable=False)
 
     # Step 2: the project.
     title = models.CharField(_("project title"), max_length=200, blank=True)
@@ -145,6 +166,10 @@ class DataRequest(models.Model):
             models.CheckConstraint(
                 name="request_submitted_has_declarations",
                 condition=Q(status="draft") | Q(declares_no_reidentification=True, declares_source_citation=True),
+            ),
+            models.CheckConstraint(
+                name="request_accommodation_decided_with_reason",
+                condition=Q(accommodation_outcome="") | (~Q(accommodation="") & ~Q(accommodation_reason="")),
             ),
             models.CheckConstraint(
                 name="request_extension_fields_paired",

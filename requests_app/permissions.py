@@ -97,6 +97,17 @@ def user_works_case(user, case: DataRequest) -> bool:
     return case.assigned_to_id == user.pk and user.has_perm(CHANGE, case)
 
 
+def user_can_decide_accommodation(user, case: DataRequest) -> bool:
+    """The officer working the case (or a lead) decides an accommodation asked for, once, while the case is
+    open."""
+    return (
+        bool(case.accommodation)
+        and not case.accommodation_outcome
+        and case.status in OPEN_STATES
+        and (user_works_case(user, case))
+    )
+
+
 def user_can_sign_off(user, case: DataRequest) -> bool:
     """Four eyes: a lead signs off (or sends back) a decision someone else proposed."""
     if not (user.is_authenticated and user.is_active and user.has_perm(SIGN_OFF)):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from requests_app import permissions, selectors
 from requests_app.forms import PortalForm, SpecificationForm
 from requests_app.models import (
+    AccommodationOutcome,
     Assessment,
     AttachmentKind,
     DecisionOutcome,
@@ -429,3 +430,23 @@ class SpecificationAdjustForm(SpecificationForm):
             rows=3,
             help_text=_("The requester sees this reason with the adjusted table."),
         )
+
+
+class AccommodationDecisionForm(PortalForm):
+    """The officer's answer to an accommodation asked for (Access Act s. 47, 1.1°); the letter states it."""
+
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Decision on the accommodation"),
+        choices=AccommodationOutcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": gettext_lazy("Decision on the accommodation: choose granted, partly granted or refused."),
+            "invalid_choice": gettext_lazy("Decision on the accommodation: choose one of the options listed."),
+        },
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("What the agency will do, or why it cannot"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"required": gettext_lazy("Reason: say what the agency will do, or why it cannot.")},
+    )

@@ -15,6 +15,7 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", staff_views.case_assign, name="assign"),
     path("cases/<int:pk>/clarifications/", staff_views.clarification_ask, name="clarification_ask"),
     path("cases/<int:pk>/extension/", staff_views.deadline_extend, name="extend"),
+    path("cases/<int:pk>/accommodation/", staff_views.accommodation_decide, name="accommodation"),
     path("cases/<int:pk>/checklist/", staff_views.checklist_save, name="checklist"),
     path("cases/<int:pk>/consultations/", staff_views.consultation_open, name="consultation_open"),
     path("cases/<int:pk>/decision/", staff_views.decision_propose, name="decision_propose"),

@@ -412,6 +412,12 @@ def _case_page(request, case, *, status: int = 200, **forms):
             or (staff_forms.AssignForm(initial={"seen_status": case.status}) if can_assign else None),
             "ask_form": forms.get("ask_form") or (staff_forms.ClarificationAskForm() if can_ask else None),
             "extend_form": forms.get("extend_form") or (staff_forms.ExtensionForm() if can_extend else None),
+            "accommodation_form": forms.get("accommodation_form")
+            or (
+                staff_forms.AccommodationDecisionForm()
+                if permissions.user_can_decide_accommodation(user, case)
+                else None
+            ),
             "extension_refusal": clock.extension_refusal(case, days=settings.EXTENSION_DAYS, now=now)
             if can_extend
             else None,
@@ -503,6 +509,22 @@ def deadline_extend(request, case):
             _("The delay is extended by %(days)d days. The answer is now due on %(due)s.")
             % {"days": extended.extension_days, "due": date_format(clock.local_date(extended.due_at), "DATE_FORMAT")}
         ),
+    )
+
+
+@staff_case
+@require_POST
+def accommodation_decide(request, case):
+    permissions.check(permissions.user_can_decide_accommodation(request.user, case))
+    return _act(
+        request,
+        case,
+        form=staff_forms.AccommodationDecisionForm(request.POST),
+        form_name="accommodation_form",
+        call=lambda data: services.accommodation_decide(
+            case=case, actor=request.user, outcome=data["outcome"], reason=data["reason"]
+        ),
+        success=lambda decided: _("The accommodation is decided; the decision letter will state it."),
     )
 
 

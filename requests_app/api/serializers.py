@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from requests_app.models import (
+    Accommodation,
     AttachmentKind,
     EthicsApproval,
     LegalBasis,
@@ -52,7 +53,15 @@ class DatasetSerializer(serializers.Serializer):
 # --- A request, as its requester reads it -------------------------------------------
 
 
-PROFILE_FIELDS = ("contact_name", "organisation", "position", "phone", "requester_category")
+PROFILE_FIELDS = (
+    "contact_name",
+    "organisation",
+    "position",
+    "phone",
+    "requester_category",
+    "accommodation",
+    "accommodation_details",
+)
 PROJECT_FIELDS = (
     "title",
     "purpose",
@@ -83,6 +92,10 @@ class DraftSerializer(serializers.Serializer):
     requester_category = serializers.ChoiceField(
         choices=_blank_choice(RequesterCategory.choices), required=False, allow_blank=True
     )
+    accommodation = serializers.ChoiceField(
+        choices=_blank_choice(Accommodation.choices), required=False, allow_blank=True
+    )
+    accommodation_details = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
     purpose = serializers.CharField(required=False, allow_blank=True)
     public_interest = serializers.CharField(required=False, allow_blank=True)

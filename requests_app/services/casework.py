@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from portal import trail
 from requests_app import clock, permissions, workflow
 from requests_app.history import save_with_history
-from requests_app.models import AttachmentKind, Clarification, DataRequest, Message
+from requests_app.models import AccommodationOutcome, AttachmentKind, Clarification, DataRequest, Message
 from requests_app.services import amendments
 from requests_app.services.intake import attachment_store, files_removed_on_failure
 from requests_app.states import REVIEW_STATES, Status
@@ -124,6 +124,32 @@ def deadline_extend(*, case: DataRequest, actor, days: int, notice: str, now: da
         locked.due_at = clock.explain(locked).due_at
 
     return workflow.transition(case=case, name="extend", actor=actor, reason=notice, now=now, apply=extend)
+
+
+@transaction.atomic
+def accommodation_decide(*, case: DataRequest, actor, outcome: str, reason: str) -> DataRequest:
+    """The officer's decision on the accommodation the requester asked for (Access Act s. 47, 1.1°), with the
+    reason the decision letter states."""
+    permissions.check(permissions.user_can_decide_accommodation(actor, case))
+    locked = DataRequest.objects.select_for_update().get(pk=case.pk)
+    errors = {}
+    if outcome not in AccommodationOutcome.values:
+        errors["outcome"] = _("Choose whether the accommodation is granted, partly granted or refused.")
+    if not (reason or "").strip():
+        errors["reason"] = _("Say what the agency will do, or why it cannot; the letter tells the requester.")
+    if not locked.accommodation:
+        errors["outcome"] = _("The requester asked for no accommodation.")
+    if errors:
+        raise ValidationError(errors)
+    locked.accommodation_outcome, locked.accommodation_reason = outcome, reason.strip()
+    save_with_history(
+        locked,
+        actor=actor,
+        event=trail.EventType.ACCOMMODATION_DECIDED,
+        case_id=locked.pk,
+        payload={"accommodation": locked.accommodation, "outcome": outcome},
+    )
+    return locked
 
 
 @transaction.atomic

@@ -24,7 +24,15 @@ from requests_app.models import (
 from stats_app.catalogue import validate_specification
 
 STEP_FIELDS = {
-    "profile": ["contact_name", "organisation", "position", "phone", "requester_category"],
+    "profile": [
+        "contact_name",
+        "organisation",
+        "position",
+        "phone",
+        "requester_category",
+        "accommodation",
+        "accommodation_details",
+    ],
     "project": [
         "title",
         "purpose",
