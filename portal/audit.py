@@ -43,6 +43,7 @@ AUDITED_VIEWS = {
     # Outputs: the checker's page and every file downloaded.
     "outputs:detail": Audited("requests_app.tablejob"),
     "outputs:download": Audited("requests_app.tablejob", event=EventType.ACCESS_DOWNLOAD),
+    "outputs:text": Audited("requests_app.tablejob", event=EventType.ACCESS_DOWNLOAD),
     # The API's twins of the requester's case page and of the downloads (requests_app/api/).
     "api:request-detail": Audited("requests_app.datarequest"),
     "api:output-file": Audited("requests_app.tablejob", "job_pk", EventType.ACCESS_DOWNLOAD),

@@ -11,5 +11,6 @@ urlpatterns = [
     path("feed/", register_views.PublicationFeed(), name="feed"),
     path("<int:pk>/", register_views.publication_detail, name="detail"),
     path("<int:pk>/table.csv", register_views.publication_download, name="download"),
+    path("<int:pk>/table.txt", register_views.publication_text, name="text"),
     path("<int:pk>/request/", register_views.publication_request, name="request"),
 ]

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -100,6 +100,21 @@ def publication_download(request, pk: int):
     response = FileResponse(
         path.open("rb"), as_attachment=True, filename=f"publication-{pk}-{outputs.CSV_NAME}", content_type="text/csv"
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_safe
+def publication_text(request, pk: int):
+    """The table as plain text, one line per value naming its categories: an accessible format."""
+    publication = register.get_publication(pk)
+    body = production_selectors.plain_text(
+        publication.job, title=f"{publication.row.measure} — {publication.row.dataset}"
+    )
+    if body is None:
+        raise Http404
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="publication-{pk}-{production_selectors.TEXT_NAME}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

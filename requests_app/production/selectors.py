@@ -114,3 +114,28 @@ def preview(
         pages=pages,
         suppressed_only=suppressed_only,
     )
+
+
+#: The plain-text rendering of a table, for screen readers and braille displays (Access Act s. 47, 1.1°).
+TEXT_NAME = "table.txt"
+
+
+def plain_text(job: TableJob, *, title: str) -> str | None:
+    """The released table as plain text, one line per cell, each naming its categories in the active
+    language: a screen reader reads "Age group: 0 to 17 years; Region: Montréal; value: 17" where a grid
+    would read a column of numbers. ``None`` when the file is missing."""
+    table = preview(job, per_page=10**9)
+    if table is None:
+        return None
+    dimensions, value = table.header[:-2], table.header[-2]
+    lines = [
+        title,
+        _("%(rows)d values. A suppressed value reads “suppressed”: it is hidden to protect small counts.")
+        % {"rows": table.total_rows},
+        "",
+    ]
+    for cells, suppressed in table.rows:
+        named = [f"{name}: {cell}" for name, cell in zip(dimensions, cells, strict=False)]
+        shown = _("suppressed") if suppressed else cells[len(dimensions)]
+        lines.append("; ".join([*named, f"{value}: {shown}"]))
+    return "\n".join(lines) + "\n"

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/notes/", views.job_note_add, name="note"),
     path("<int:pk>/run-again/", views.job_rerun, name="rerun"),
     path("<int:pk>/files/<str:file_name>", views.output_download, name="download"),
+    path("<int:pk>/text/", views.output_text, name="text"),
 ]

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -192,6 +192,25 @@ def job_rerun(request, pk: int):
     jobs.job_rerun(job=job, actor=request.user)
     messages.success(request, _("The table is queued to be produced again."))
     return redirect(f"{reverse('workspace:case', kwargs={'pk': job.request_id})}#jobs-title")
+
+
+@login_required
+@require_GET
+@never_cache
+def output_text(request, pk: int):
+    """A released table as plain text (an accessible format), for whoever may download its files; logged
+    as a download of the CSV it renders."""
+    job = TableJob.objects.filter(pk=pk).select_related("request", "table__dataset", "table__measure").first()
+    if job is None or not permissions.user_can_download_output(request.user, job):
+        raise Http404
+    body = selectors.plain_text(job, title=f"{job.table.measure.name} — {job.table.dataset.name}")
+    if body is None:
+        raise Http404
+    jobs.output_download_record(job=job, user=request.user, file_name=outputs.CSV_NAME)
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{job.request.reference}-{job.pk}-{selectors.TEXT_NAME}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

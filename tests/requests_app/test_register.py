@@ -316,3 +316,26 @@ def test_leads_withhold_and_decide_in_the_admin(released, leads, settings):
     )
     withholding.refresh_from_db()
     assert withholding.outcome == PublicationWithholding.Outcome.LIFTED
+
+
+def test_a_table_reads_as_plain_text_one_labelled_value_per_line(released, settings):
+    """An accessible format (Access Act s. 47, 1.1°): each line names its categories, for a screen reader."""
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    case, job = released
+    public = anonymous().get(reverse("register:text", kwargs={"pk": job.pk}))
+    assert public["Content-Type"].startswith("text/plain")
+    lines = public.content.decode().splitlines()
+    rows = list(csv.reader(io.StringIO(job_csv(job))))[1:]
+    assert len(lines) == 3 + len(rows)
+    assert all(line.count(": ") == len(job.specification["dimensions"]) + 1 for line in lines[3:])
+    assert any(line.endswith(": suppressed") for line in lines[3:]) == any(row[-1] == "x" for row in rows)
+    # The requester gets the same rendering of their own table, logged as a download of its CSV.
+    mine = client_for(case.requester).get(reverse("outputs:text", kwargs={"pk": job.pk}))
+    assert mine.status_code == 200 and mine.content.decode().splitlines()[3:] == lines[3:]
+    assert job.downloads.filter(user=case.requester, file_name="table.csv").exists()
+    stranger = client_for(factories.make_user())
+    assert stranger.get(reverse("outputs:text", kwargs={"pk": job.pk})).status_code == 404
+
+
+def job_csv(job) -> str:
+    return b"".join(anonymous().get(reverse("register:download", kwargs={"pk": job.pk})).streaming_content).decode()
