@@ -25,7 +25,9 @@ counted on the date of its own event:
   year. A **withdrawn** request got no answer from the agency: it is in neither
   side of the share nor in the days to decision, and is counted on its own;
 - *extensions used*: requests whose delay was extended in the year (``extended_at``);
-- *withdrawn*: requests withdrawn by their requester in the year (``withdrawn_at``).
+- *withdrawn*: requests withdrawn by their requester in the year (``withdrawn_at``);
+- *accommodations*: requests received in the year whose requester asked for an accommodation
+  (Access Act s. 47, 1.1°), protected like every other count.
 
 Disclosure (DESIGN §4, "Linked tables", applied to this page): the page's
 figures are tables drawn from the portal's own cases, and the reader holds every
@@ -179,6 +181,8 @@ class Figures:
     withdrawn: int
     #: Requests received that ask for at least one table (of any dataset): the margin of the datasets.
     received_with_tables: int = 0
+    #: Requests received whose requester asked for an accommodation (Access Act s. 47, 1.1°).
+    accommodations: int = 0
 
     @property
     def median_days_to_decision(self) -> float | None:
@@ -229,6 +233,7 @@ def compute_figures_of_periods(periods: Sequence[Period]) -> list[Figures]:
         counts[f"with_tables_{year}"] = Count("pk", filter=received_in & Q(has_table))
         counts[f"extended_{year}"] = Count("pk", filter=_within("extended_at", period.start, period.end))
         counts[f"withdrawn_{year}"] = Count("pk", filter=_within("withdrawn_at", period.start, period.end))
+        counts[f"accommodations_{year}"] = Count("pk", filter=received_in & ~Q(accommodation=""))
         for code, _label in categories:
             counts[f"category_{code or 'none'}_{year}"] = Count("pk", filter=received_in & Q(requester_category=code))
     totals = (
@@ -331,6 +336,7 @@ def compute_figures_of_periods(periods: Sequence[Period]) -> list[Figures]:
                 extensions_used=totals[f"extended_{year}"],
                 withdrawn=totals[f"withdrawn_{year}"],
                 received_with_tables=totals[f"with_tables_{year}"],
+                accommodations=totals[f"accommodations_{year}"],
             )
         )
     return figures
@@ -490,6 +496,7 @@ class PublishedFigures:
     share_within_delay: Statistic
     extensions_used: PublishedCount
     withdrawn: PublishedCount
+    accommodations: PublishedCount
 
 
 @dataclass(frozen=True)
@@ -509,6 +516,7 @@ class _Counts:
     on_time: int
     extensions: int
     withdrawn: int
+    accommodations: int
 
 
 def _counts_of(figures: Figures) -> _Counts:
@@ -529,6 +537,7 @@ def _counts_of(figures: Figures) -> _Counts:
         on_time=figures.answered_within_delay,
         extensions=figures.extensions_used,
         withdrawn=figures.withdrawn,
+        accommodations=figures.accommodations,
     )
 
 
@@ -549,6 +558,7 @@ def _nothing_shown() -> dict[str, _Shown]:
         ),
         "extensions": _Shown(measure=EVENTS, universe={"year": ()}),
         "withdrawals": _Shown(measure=EVENTS, universe={"year": ()}),
+        "accommodations": _Shown(measure=EVENTS, universe={"year": ()}),
     }
 
 
@@ -591,6 +601,7 @@ def _protect_year(counts: _Counts, shown: dict[str, _Shown], policy: Policy) -> 
     releases["timeliness"] = breakdown("decisions", "timeliness", "timeliness", timeliness, counts.decisions)
     releases["extensions"] = single("extensions", "extensions", counts.extensions)
     releases["withdrawals"] = single("withdrawals", "withdrawals", counts.withdrawn)
+    releases["accommodations"] = single("accommodations", "accommodations", counts.accommodations)
     return releases
 
 
@@ -641,6 +652,7 @@ def _assemble(figures: Figures, releases: dict[str, _Release], policy: Policy) -
         share_within_delay=Statistic(share, figures.decisions),
         extensions_used=releases["extensions"].total,
         withdrawn=releases["withdrawals"].total,
+        accommodations=releases["accommodations"].total,
     )
 
 

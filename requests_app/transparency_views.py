@@ -230,6 +230,7 @@ def page_context(figures: PublishedFigures) -> dict:
             (_("Decisions signed within the legal delay"), _statistic_cell(figures.share_within_delay, percent=True)),
             (_("Requests whose delay was extended"), _cell(figures.extensions_used, threshold)),
             (_("Requests withdrawn by the requester"), _cell(figures.withdrawn, threshold)),
+            (_("Requests with an accommodation asked for"), _cell(figures.accommodations, threshold)),
         ],
         "sections": sections,
         "updated_on": date_format(timezone.localdate(), "DATE_FORMAT"),

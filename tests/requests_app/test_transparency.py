@@ -467,3 +467,21 @@ def test_a_bar_chart_of_nothing_is_still_a_chart():
     svg = parse_svg(charts.bar_chart(chart_id="empty", title="Nothing", description="No bars.", bars=[]))
 
     assert svg.get("role") == "img"
+
+
+def test_accommodations_asked_for_are_counted_and_a_small_count_is_hidden(year_of_cases):
+    """Access Act s. 47 (1.1°): the page counts the requests with an accommodation, like every count,
+    without a small number."""
+    from requests_app.models import Accommodation, DataRequest
+
+    received = DataRequest.objects.exclude(status=Status.DRAFT).order_by("pk")
+    DataRequest.objects.filter(pk__in=list(received.values_list("pk", flat=True)[:3])).update(
+        accommodation=Accommodation.FORMAT
+    )
+    assert figures_of().accommodations == 3
+    assert transparency.publish(figures_of(), threshold=5).accommodations.shown == Shown.HIDDEN
+    DataRequest.objects.filter(pk__in=list(received.values_list("pk", flat=True)[:6])).update(
+        accommodation=Accommodation.ASSISTANCE
+    )
+    published = transparency.publish(figures_of(), threshold=5).accommodations
+    assert (published.shown, published.value) == (Shown.VALUE, 6)
