@@ -51,6 +51,31 @@ def assert_tables_fit(page) -> None:
     assert not clipped, f"tables wider than the page on {page.url}: {clipped}"
 
 
+def assert_words_whole(page) -> None:
+    """At desktop width, no word of a table's headers or cells is split across two lines ("Statu / t")."""
+    split = page.evaluate(
+        """() => {
+          const found = [];
+          for (const cell of document.querySelectorAll('table.table th, table.table td')) {
+            if (cell.closest('.break-anywhere')) continue;
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              if (node.parentElement.closest('.break-anywhere')) continue;
+              for (const match of node.textContent.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const lines = new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top)));
+                if (lines.size > 1) found.push(match[0]);
+              }
+            }
+          }
+          return found;
+        }"""
+    )
+    assert not split, f"words split across lines on {page.url}: {split[:10]}"
+
+
 def english(user):
     type(user).objects.filter(pk=user.pk).update(language="en")
     return user
@@ -249,8 +274,10 @@ def test_workspace_pages_are_accessible(live_server, page):
     sign_in(page, live_server, lead)
     visit(page, live_server, url("workspace:queue") + "?queue=all", "a11y-fr-workspace-queue-lead")
     assert_tables_fit(page)
+    assert_words_whole(page)
     visit(page, live_server, url("workspace:workload"), "a11y-fr-workspace-workload")
     assert_tables_fit(page)
+    assert_words_whole(page)
     visit(page, live_server, url("workspace:case", pk=proposed.pk), "a11y-fr-workspace-case-proposed")
 
 
