@@ -35,15 +35,18 @@ def review_request_record(
     permissions.check_user_can_record_review(actor, case)
     now = now or timezone.now()
     case = DataRequest.objects.select_for_update().get(pk=case.pk)
+    grounds = clock.review_grounds(case, now=now)
     lapses_on = clock.review_lapses_on(case, now=now)
     errors = {}
-    if lapses_on is None:
+    if grounds is None or lapses_on is None:
         errors["requested_on"] = _(
             "Date the review was asked: a review can be recorded only after a refusal, "
             "a partial refusal or a deemed refusal."
         )
     elif requested_on > clock.local_date(now):
         errors["requested_on"] = _("Date the review was asked: it cannot be in the future.")
+    elif requested_on < grounds[1]:
+        errors["requested_on"] = _("Date the review was asked: it cannot be before the refusal it is about.")
     if case.review_requests.filter(outcome=ReviewOutcome.PENDING).exists():
         errors["requested_on"] = _already_pending()
     if errors:

@@ -280,3 +280,10 @@ def test_the_database_holds_one_open_review_and_a_dated_outcome(refused, request
         )
     with pytest.raises(IntegrityError), transaction.atomic():
         ReviewRequest.objects.filter(request=refused).update(outcome=ReviewOutcome.WITHDRAWN)
+
+
+def test_a_review_asked_before_the_refusal_is_refused_naming_the_field(refused, requester):
+    signed = clock.local_date(refused.decisions.get(signed_off_at__isnull=False).signed_off_at)
+    with pytest.raises(ValidationError) as error:
+        services.review_request_record(case=refused, actor=requester, requested_on=signed - timedelta(days=1))
+    assert error.value.error_dict["requested_on"][0].messages[0].startswith("Date the review was asked:")
