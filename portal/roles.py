@@ -45,7 +45,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     Role.REQUESTER: [],
     Role.PRIVACY_OFFICER: [f"stats_app.view_{model}" for model in _CATALOGUE]
     + ["requests_app.view_legalprovision", "requests_app.view_legalcriterion", "requests_app.view_holiday"]
-    + ["requests_app.view_publicationwithholding", "requests_app.add_publicationwithholding"],
+    + ["requests_app.view_publicationwithholding", "requests_app.add_publicationwithholding"]
+    # Review by the Commission (ss. 135, 137): on the cases they work (``permissions.user_can_update_review``).
+    + [f"requests_app.{action}_reviewrequest" for action in ("view", "add", "change")],
     Role.ACCESS_LEAD: [
         "requests_app.view_datarequest",
         "requests_app.change_datarequest",
@@ -78,7 +80,9 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
     # The holiday calendar (I-16): the lead keeps it; each change recomputes the open cases' due dates.
     + [f"requests_app.{action}_holiday" for action in ("view", "add", "change", "delete")]
     # The public register: a lead withholds a released table, or decides another's withholding.
-    + [f"requests_app.{action}_publicationwithholding" for action in ("view", "add", "decide")],
+    + [f"requests_app.{action}_publicationwithholding" for action in ("view", "add", "decide")]
+    # Review by the Commission (ss. 135, 137): a lead records and tracks it on every case.
+    + [f"requests_app.{action}_reviewrequest" for action in ("view", "add", "change")],
     Role.DATA_CUSTODIAN: [],
     Role.OUTPUT_CHECKER: [f"stats_app.view_{model}" for model in _CATALOGUE]
     + ["requests_app.view_tablejob", "requests_app.check_tablejob", "requests_app.view_holiday"],
@@ -93,6 +97,8 @@ ROLE_PERMISSIONS: dict[Role, list[str]] = {
         "requests_app.view_historicalholiday",
         "requests_app.view_publicationwithholding",
         "requests_app.view_historicalpublicationwithholding",
+        "requests_app.view_reviewrequest",
+        "requests_app.view_historicalreviewrequest",
         "requests_app.view_outputdownload",
         "requests_app.view_notification",
         "portal.view_user",

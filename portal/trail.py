@@ -84,6 +84,9 @@ class EventType(models.TextChoices):
     WITHHOLDING_PROPOSED = "publication.withheld", _("Table withheld from the public register")
     WITHHOLDING_CONFIRMED = "publication.withholding_confirmed", _("Withholding from the register confirmed")
     WITHHOLDING_LIFTED = "publication.withholding_lifted", _("Withholding from the register lifted")
+    # Review by the Commission d'accès à l'information (``requests_app.services.cai_review``, ss. 135, 137).
+    REVIEW_REQUESTED = "review.requested", _("Review by the Commission requested")
+    REVIEW_UPDATED = "review.updated", _("Review by the Commission updated")
     # Reads of protected data (``portal.audit``: the access log's rows, chained).
     ACCESS_READ = "access.read", _("Protected page read")
     ACCESS_DOWNLOAD = "access.download", _("File downloaded")

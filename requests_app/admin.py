@@ -32,6 +32,7 @@ from requests_app.models import (
     LegalProvision,
     Message,
     Notification,
+    ReviewRequest,
     TableSpecification,
 )
 from requests_app.production import admin as production_admin  # noqa: F401 (registers its pages)
@@ -179,7 +180,8 @@ class HolidayAdmin(HistoryAdmin):
 # --- Review records: read only, changed through the services ----------------------------
 
 
-@admin.register(Amendment, Clarification, CriterionAssessment, Consultation, Decision, Message)
+# A review by the Commission is read here, with its history; it is written on the case pages, through the services.
+@admin.register(Amendment, Clarification, CriterionAssessment, Consultation, Decision, Message, ReviewRequest)
 class ReviewRecordAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ("__str__",)
     search_fields = ("request__reference",)

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from requests_app.models import Clarification, DataRequest, Holiday
+from requests_app.models import Clarification, DataRequest, DecisionOutcome, Holiday
 from requests_app.states import CLOCK_RUNNING_STATES
 
 
@@ -226,3 +226,31 @@ def extension_refusal(case: DataRequest, *, days: int, now: datetime) -> str | N
     if now >= case.due_at:
         return _("The first delay has expired: an extension must be notified before the due date.")
     return None
+
+
+def review_grounds(case: DataRequest, *, now: datetime | None = None) -> tuple[str, date] | None:
+    """Why the requester may ask the Commission for a review, and the day from which the delay counts.
+
+    ``("refused" | "partially_approved", signed-off day)`` after a signed refusal or partial refusal,
+    ``("deemed", due day)`` when the case is overdue without a decision (Access Act s. 52), else ``None``.
+    """
+    decision = case.decisions.filter(signed_off_at__isnull=False).order_by("-signed_off_at", "-pk").first()
+    if decision is not None:
+        if decision.outcome in (DecisionOutcome.REFUSED, DecisionOutcome.PARTIALLY_APPROVED):
+            return decision.outcome, local_date(decision.signed_off_at)
+        return None
+    if case.due_at is not None and is_overdue(case, now=now):
+        return "deemed", local_date(case.due_at)
+    return None
+
+
+def review_lapses_on(case: DataRequest, *, now: datetime | None = None) -> date | None:
+    """The last day to ask the Commission for a review (Access Act ss. 135, 137), or ``None`` without a refusal.
+
+    ``settings.REVIEW_REQUEST_DAYS`` calendar days after the decision was sent (its sign-off, in local date) or,
+    for a deemed refusal, after the due date; a last day that is a holiday moves to the next working day (I-16 s. 52).
+    """
+    grounds = review_grounds(case, now=now)
+    if grounds is None:
+        return None
+    return next_working_day(grounds[1] + timedelta(days=settings.REVIEW_REQUEST_DAYS))[0]

@@ -654,3 +654,26 @@ def step_errors(case: DataRequest) -> dict[str, list[str]]:
         if messages:
             problems[step] = messages
     return problems
+
+
+class ReviewRecordForm(PortalForm):
+    """The requester (or staff) records that a review was asked of the Commission (Access Act ss. 135, 137)."""
+
+    requested_on = forms.DateField(
+        label=gettext_lazy("Date the review was asked"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=gettext_lazy("The day you wrote to the Commission. For example 2026-09-30."),
+        error_messages={
+            "required": gettext_lazy("Date the review was asked: enter the day you wrote to the Commission."),
+            "invalid": gettext_lazy("Date the review was asked: enter a date such as 2026-09-30."),
+        },
+    )
+    cai_file_number = forms.CharField(
+        label=gettext_lazy("Commission file number"),
+        required=False,
+        max_length=50,
+        help_text=gettext_lazy("Optional: the number the Commission gave your file, if you have it."),
+        error_messages={
+            "max_length": gettext_lazy("Commission file number: use at most %(limit_value)d characters."),
+        },
+    )

@@ -153,3 +153,16 @@ def _not_applicable(Criterion, code: str) -> dict:
     if not any(field.name == "not_applicable_allowed" for field in Criterion._meta.get_fields()):
         return {}
     return {"not_applicable_allowed": code in NOT_APPLICABLE, "not_applicable_categories": NOT_APPLICABLE.get(code, [])}
+
+
+#: Where a requester asks for a review (Access Act ss. 135, 137). Copied from the Commission's website;
+#: the official site (``website``) prevails when they differ.
+COMMISSION = {
+    "name": "Commission d'accès à l'information du Québec",
+    "offices": (
+        ("Québec", "525, boulevard René-Lévesque Est, bureau 2.36, Québec (Québec) G1R 5S9"),
+        ("Montréal", "2045, rue Stanley, bureau 900, Montréal (Québec) H3A 2V4"),
+    ),
+    "telephone": "1 888 528-7741",
+    "website": "https://www.cai.gouv.qc.ca",
+}

@@ -594,6 +594,63 @@ class Decision(models.Model):
         return self.signed_off_at is None and self.returned_at is None
 
 
+class ReviewOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending before the Commission")
+    UPHELD = "upheld", _("Decision upheld")
+    CHANGED = "changed", _("Decision changed")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
+    SETTLED = "settled", _("Settled")
+
+
+class ReviewRequest(models.Model):
+    """The requester asked the Commission d'accès à l'information to review the answer (Access Act ss. 135, 137).
+
+    Recorded by the requester or by staff; staff then track what the agency sent the Commission and the outcome.
+    """
+
+    request = models.ForeignKey(DataRequest, on_delete=models.CASCADE, related_name="review_requests")
+    requested_on = models.DateField(_("review requested on"))
+    cai_file_number = models.CharField(_("Commission file number"), max_length=50, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+    sent_file = models.BooleanField(_("the case file sent"), default=False)
+    sent_decision = models.BooleanField(_("the decision sent"), default=False)
+    sent_tables = models.BooleanField(_("the tables released sent"), default=False)
+    sent_on = models.DateField(_("sent to the Commission on"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=ReviewOutcome.choices, default=ReviewOutcome.PENDING
+    )
+    outcome_on = models.DateField(_("outcome on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["requested_on", "pk"]
+        verbose_name = _("review request")
+        verbose_name_plural = _("review requests")
+        constraints = [
+            models.CheckConstraint(
+                name="review_outcome_dated",
+                condition=Q(outcome=ReviewOutcome.PENDING, outcome_on__isnull=True)
+                | (~Q(outcome=ReviewOutcome.PENDING) & Q(outcome_on__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="review_sent_dated",
+                condition=Q(sent_on__isnull=True) | Q(sent_file=True) | Q(sent_decision=True) | Q(sent_tables=True),
+            ),
+            models.UniqueConstraint(
+                fields=["request"], condition=Q(outcome=ReviewOutcome.PENDING), name="review_one_open_per_request"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} – {self.get_outcome_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == ReviewOutcome.PENDING
+
+
 class Amendment(models.Model):
     """A change to a table that a signed decision approved: proposed by the officer, signed off by a lead.
 

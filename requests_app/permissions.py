@@ -31,6 +31,7 @@ VIEW = "requests_app.view_datarequest"
 CHANGE = "requests_app.change_datarequest"
 DELETE = "requests_app.delete_datarequest"
 CHECK_OUTPUTS = "requests_app.check_tablejob"
+CHANGE_REVIEW = "requests_app.change_reviewrequest"
 
 #: What a requester holds on their own case.
 REQUESTER_PERMISSIONS = ("view_datarequest", "change_datarequest", "delete_datarequest")
@@ -346,3 +347,31 @@ def get_request_for(user, pk) -> DataRequest:
     if case is None:
         raise Http404
     return case
+
+
+# --- Review by the Commission d'accès à l'information (Access Act ss. 135, 137) --------------
+
+
+def user_can_record_review(user, case: DataRequest) -> bool:
+    """The requester of the case, its officer or a lead, once the case was refused, even in part, or deemed refused.
+
+    Whether a review is already open, and the grounds, are the service's to say (with a message); this is who.
+    """
+    return user_is_requester_of(user, case) or user_can_update_review(user, case)
+
+
+def check_user_can_record_review(user, case: DataRequest) -> None:
+    check_user_can_view_request(user, case)
+    check(user_can_record_review(user, case))
+
+
+def user_can_update_review(user, case: DataRequest) -> bool:
+    """Staff only: the officer who works the case, or a lead, holding the role's permission on review requests."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return user_works_case(user, case) and user.has_perm(CHANGE_REVIEW)
+
+
+def check_user_can_update_review(user, case: DataRequest) -> None:
+    check_user_can_view_request(user, case)
+    check(user_can_update_review(user, case))

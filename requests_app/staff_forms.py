@@ -20,6 +20,7 @@ from requests_app.models import (
     DecisionOutcome,
     LegalProvision,
     RequesterCategory,
+    ReviewOutcome,
 )
 from requests_app.states import Status
 from stats_app.models import Custodian, Dataset
@@ -449,4 +450,47 @@ class AccommodationDecisionForm(PortalForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=5000,
         error_messages={"required": gettext_lazy("Reason: say what the agency will do, or why it cannot.")},
+    )
+
+
+class ReviewUpdateForm(PortalForm):
+    """What the agency sent the Commission, and when, and the review's outcome (Access Act ss. 135, 137)."""
+
+    sent_file = forms.BooleanField(label=gettext_lazy("The case file"), required=False)
+    sent_decision = forms.BooleanField(label=gettext_lazy("The decision"), required=False)
+    sent_tables = forms.BooleanField(label=gettext_lazy("The tables released"), required=False)
+    sent_on = forms.DateField(
+        label=gettext_lazy("Date sent"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": gettext_lazy("Date sent: enter a date such as 2026-09-30.")},
+    )
+    cai_file_number = forms.CharField(
+        label=gettext_lazy("Commission file number"),
+        required=False,
+        max_length=50,
+        error_messages={
+            "max_length": gettext_lazy("Commission file number: use at most %(limit_value)d characters."),
+        },
+    )
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=ReviewOutcome.choices,
+        error_messages={
+            "required": gettext_lazy("Outcome: choose the outcome of the review."),
+            "invalid_choice": gettext_lazy("Outcome: choose the outcome of the review."),
+        },
+    )
+    outcome_on = forms.DateField(
+        label=gettext_lazy("Date of the outcome"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": gettext_lazy("Date of the outcome: enter a date such as 2026-09-30.")},
+    )
+    notes = forms.CharField(
+        label=gettext_lazy("Notes"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": gettext_lazy("Notes: use at most %(limit_value)d characters.")},
     )

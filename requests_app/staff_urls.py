@@ -22,6 +22,8 @@ urlpatterns = [
     path("cases/<int:pk>/decision/sign-off/", staff_views.decision_sign_off, name="decision_sign_off"),
     path("cases/<int:pk>/decision/return/", staff_views.decision_return, name="decision_return"),
     path("cases/<int:pk>/messages/", staff_views.message_post, name="message"),
+    path("cases/<int:pk>/cai-review/", staff_views.review_record, name="review_record"),
+    path("cases/<int:pk>/cai-review/<int:review_pk>/", staff_views.review_update, name="review_update"),
     path(
         "cases/<int:pk>/tables/<int:specification_pk>/adjust/",
         staff_views.specification_adjust,

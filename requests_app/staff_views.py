@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.decorators import check_staff, staff_only
 from requests_app import clock, permissions, selectors, services, staff_forms
+from requests_app.forms import ReviewRecordForm
 from requests_app.models import Amendment, DecisionOutcome, RequesterCategory
 from requests_app.production import selectors as production_selectors
 from requests_app.states import REVIEW_STATES, Status
@@ -422,9 +423,46 @@ def _case_page(request, case, *, status: int = 200, **forms):
             if can_extend
             else None,
             "can_act": can_assign or can_ask or can_extend,
+            **_review_track(user, case, now, forms),
         },
         status=status,
     )
+
+
+def _review_form_for(review, bound=None):
+    if bound is not None and bound.review_pk == review.pk:
+        return bound
+    initial = {
+        field: getattr(review, field)
+        for field in (
+            "sent_file",
+            "sent_decision",
+            "sent_tables",
+            "sent_on",
+            "cai_file_number",
+            "outcome",
+            "outcome_on",
+            "notes",
+        )
+    }
+    form = staff_forms.ReviewUpdateForm(initial=initial, prefix=f"review-{review.pk}")
+    form.review_pk = review.pk
+    return form
+
+
+def _review_track(user, case, now, forms: dict) -> dict:
+    """The review by the Commission (Access Act ss. 135, 137): what to send it, when it was sent, the outcome."""
+    lapses_on = clock.review_lapses_on(case, now=now)
+    reviews = list(case.review_requests.select_related("recorded_by"))
+    may_update = permissions.user_can_update_review(user, case)
+    bound = forms.get("review_update_form")
+    rows = [(review, _review_form_for(review, bound) if may_update else None) for review in reviews]
+    may_record = may_update and lapses_on is not None and not any(review.is_open for review in reviews)
+    return {
+        "review_lapses_on": lapses_on,
+        "review_rows": rows,
+        "review_record_form": (forms.get("review_record_form") or ReviewRecordForm()) if may_record else None,
+    }
 
 
 @staff_case
@@ -788,3 +826,45 @@ def amendment_return(request, case, amendment_pk: int):
             messages.success(request, _("The amendment is sent back to the officer."))
             return redirect(f"{reverse('workspace:case', kwargs={'pk': case.pk})}#adjust-title")
     return _case_page(request, case, amendment_return_form=form)
+
+
+@staff_case
+@require_POST
+def review_record(request, case):
+    """Staff record that the requester asked the Commission for a review (Access Act ss. 135, 137)."""
+    permissions.check(permissions.user_can_update_review(request.user, case))
+    return _act(
+        request,
+        case,
+        form=ReviewRecordForm(request.POST),
+        form_name="review_record_form",
+        call=lambda data: services.review_request_record(
+            case=case,
+            actor=request.user,
+            requested_on=data["requested_on"],
+            cai_file_number=data["cai_file_number"],
+        ),
+        success=lambda review: (
+            _("The review request is recorded (made after the delay).")
+            if review.late
+            else _("The review request is recorded.")
+        ),
+    )
+
+
+@staff_case
+@require_POST
+def review_update(request, case, review_pk: int):
+    """What was sent to the Commission, and when; the outcome of the review."""
+    review = get_object_or_404(case.review_requests, pk=review_pk)
+    permissions.check(permissions.user_can_update_review(request.user, case))
+    form = staff_forms.ReviewUpdateForm(request.POST, prefix=f"review-{review.pk}")
+    form.review_pk = review.pk
+    return _act(
+        request,
+        case,
+        form=form,
+        form_name="review_update_form",
+        call=lambda data: services.review_request_update(review=review, actor=request.user, **data),
+        success=lambda updated: _("The review by the Commission is updated."),
+    )

@@ -33,4 +33,5 @@ urlpatterns = [
     path("<int:pk>/clarification/", views.clarification_answer, name="clarification_answer"),
     # Messages between the requester and the agency.
     path("<int:pk>/messages/", views.message_post, name="message"),
+    path("<int:pk>/cai-review/", views.review_record, name="review_record"),
 ]

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app import clock, forms, permissions, register, selectors, services
+from requests_app.legal_data import COMMISSION
 from requests_app.models import AttachmentKind, EthicsApproval
 from requests_app.production import selectors as production_selectors
 from requests_app.workflow import TRANSITIONS, TransitionError, can_fire
@@ -163,7 +164,29 @@ def request_create(request):
     return render(request, "requests_app/step_profile.html", context)
 
 
-def _detail_page(request, case, *, answer_form=None, message_form=None):
+def _review_box(user, case, review_form=None) -> dict:
+    """The right to a review by the Commission (Access Act ss. 135, 137): its lapse date, and what was recorded."""
+    if case.is_draft:
+        return {"review_lapses_on": None, "reviews": [], "review_form": None}
+    now = timezone.now()
+    lapses_on = clock.review_lapses_on(case, now=now)
+    reviews = list(case.review_requests.all())
+    may_record = (
+        lapses_on is not None
+        and permissions.user_is_requester_of(user, case)
+        and not any(review.is_open for review in reviews)
+    )
+    return {
+        "review_lapses_on": lapses_on,
+        "review_lapsed": lapses_on is not None and clock.local_date(now) > lapses_on,
+        "review_grounds": (clock.review_grounds(case, now=now) or ("",))[0],
+        "reviews": reviews,
+        "commission": COMMISSION,
+        "review_form": (review_form or forms.ReviewRecordForm()) if may_record else None,
+    }
+
+
+def _detail_page(request, case, *, answer_form=None, message_form=None, review_form=None):
     user = request.user
     may_answer = can_fire("answer_clarification", user, case)
     may_write = permissions.user_can_write_to_agency(user, case)
@@ -197,6 +220,7 @@ def _detail_page(request, case, *, answer_form=None, message_form=None):
             "open_question": next((item for item in clarifications if item.answered_at is None), None),
             "answered_questions": [item for item in clarifications if item.answered_at is not None],
             "answer_form": (answer_form or forms.clarification_answer_form(clarifications)) if may_answer else None,
+            **_review_box(user, case, review_form),
         },
     )
 
@@ -258,6 +282,40 @@ def message_post(request, pk: int):
             messages.success(request, _("Your message is sent to the agency."))
             return redirect(f"{reverse('requests_app:detail', kwargs={'pk': case.pk})}#messages-title")
     return _detail_page(request, case, message_form=form)
+
+
+@login_required
+@require_POST
+def review_record(request, pk: int):
+    """The requester records that they asked the Commission to review the answer (Access Act ss. 135, 137)."""
+    case = permissions.get_request_for(request.user, pk)
+    permissions.check(permissions.user_is_requester_of(request.user, case))
+    form = forms.ReviewRecordForm(request.POST)
+    if form.is_valid():
+        try:
+            review = services.review_request_record(
+                case=case,
+                actor=request.user,
+                requested_on=form.cleaned_data["requested_on"],
+                cai_file_number=form.cleaned_data["cai_file_number"],
+            )
+        except ValidationError as error:
+            form.add_domain_error(error)
+        else:
+            if review.late:
+                messages.warning(
+                    request,
+                    _(
+                        "Your review request is recorded. It was made after the delay of the Act; "
+                        "the Commission decides whether to hear it."
+                    ),
+                )
+            else:
+                messages.success(
+                    request, _("Your review request is recorded. The agency will send the Commission the file.")
+                )
+            return redirect(f"{reverse('requests_app:detail', kwargs={'pk': case.pk})}#review-title")
+    return _detail_page(request, case, review_form=form)
 
 
 # --- Steps 1, 2 and 5: fields of the request -------------------------------------------

@@ -83,6 +83,8 @@ def kwargs_for(keywords: list[str], case, target_pk: int) -> dict:
         "specification_pk": case.specifications.first().pk,
         # The world's case has no amendment: whoever may not reach the case is refused before any is looked up.
         "amendment_pk": 1,
+        # Nor any review by the Commission.
+        "review_pk": 1,
     }
     return {keyword: values[keyword] for keyword in keywords}
 
