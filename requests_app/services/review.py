@@ -15,6 +15,7 @@ from portal import trail
 from requests_app import clock, notifications, permissions, selectors, workflow
 from requests_app import conditions as owner_conditions
 from requests_app.history import save_with_history
+from requests_app.legal_data import COMMISSION
 from requests_app.models import (
     Assessment,
     Consultation,
@@ -329,6 +330,7 @@ def decision_letter_context(case, *, outcome: str, reasons: str, provisions, tab
         "provisions": list(provisions),
         "tables": list(tables),
         "review_days": settings.REVIEW_REQUEST_DAYS,
+        "commission": COMMISSION,
         "is_refusal": outcome != DecisionOutcome.APPROVED,
     }
 

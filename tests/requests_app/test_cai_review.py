@@ -287,3 +287,13 @@ def test_a_review_asked_before_the_refusal_is_refused_naming_the_field(refused, 
     with pytest.raises(ValidationError) as error:
         services.review_request_record(case=refused, actor=requester, requested_on=signed - timedelta(days=1))
     assert error.value.error_dict["requested_on"][0].messages[0].startswith("Date the review was asked:")
+
+
+def test_the_refusal_letter_gives_the_commissions_contact_details(refused):
+    """The letter that states the right to a review (s. 135) says where to send it."""
+    from requests_app.legal_data import COMMISSION
+
+    letter = Decision.objects.filter(request=refused, signed_off_at__isnull=False).get().letter
+    assert COMMISSION["telephone"] in letter
+    assert COMMISSION["website"] in letter
+    assert all(address in letter for _city, address in COMMISSION["offices"])
