@@ -27,7 +27,9 @@ counted on the date of its own event:
 - *extensions used*: requests whose delay was extended in the year (``extended_at``);
 - *withdrawn*: requests withdrawn by their requester in the year (``withdrawn_at``);
 - *accommodations*: requests received in the year whose requester asked for an accommodation
-  (Access Act s. 47, 1.1°), protected like every other count.
+  (Access Act s. 47, 1.1°), protected like every other count;
+- *reviews*: requests for which a review by the Commission d'accès à l'information was asked in the
+  year (``ReviewRequest.requested_on``, Access Act ss. 135, 137).
 
 Disclosure (DESIGN §4, "Linked tables", applied to this page): the page's
 figures are tables drawn from the portal's own cases, and the reader holds every
@@ -76,6 +78,7 @@ from requests_app.models import (
     Decision,
     DecisionOutcome,
     RequesterCategory,
+    ReviewRequest,
     Status,
     TableSpecification,
 )
@@ -183,6 +186,8 @@ class Figures:
     received_with_tables: int = 0
     #: Requests received whose requester asked for an accommodation (Access Act s. 47, 1.1°).
     accommodations: int = 0
+    #: Requests whose review by the Commission was asked in the year (Access Act ss. 135, 137).
+    reviews: int = 0
 
     @property
     def median_days_to_decision(self) -> float | None:
@@ -202,6 +207,13 @@ def median_of_histogram(histogram: dict[int, int]) -> float | None:
         found.extend(value for position in wanted if seen <= position < seen + count)
         seen += count
     return sum(found) / len(found)
+
+
+def _review_asked(start: datetime, end: datetime) -> Exists:
+    """A review of the request was asked of the Commission between ``start`` and ``end`` (local dates)."""
+    zone = agency_zone()
+    first, last = timezone.localtime(start, zone).date(), timezone.localtime(end, zone).date()
+    return Exists(ReviewRequest.objects.filter(request=OuterRef("pk"), requested_on__gte=first, requested_on__lt=last))
 
 
 def _within(field_name: str, start: datetime, end: datetime) -> Q:
@@ -234,6 +246,7 @@ def compute_figures_of_periods(periods: Sequence[Period]) -> list[Figures]:
         counts[f"extended_{year}"] = Count("pk", filter=_within("extended_at", period.start, period.end))
         counts[f"withdrawn_{year}"] = Count("pk", filter=_within("withdrawn_at", period.start, period.end))
         counts[f"accommodations_{year}"] = Count("pk", filter=received_in & ~Q(accommodation=""))
+        counts[f"reviews_{year}"] = Count("pk", filter=Q(_review_asked(period.start, period.end)))
         for code, _label in categories:
             counts[f"category_{code or 'none'}_{year}"] = Count("pk", filter=received_in & Q(requester_category=code))
     totals = (
@@ -242,6 +255,7 @@ def compute_figures_of_periods(periods: Sequence[Period]) -> list[Figures]:
             _within("received_at", start, end)
             | _within("extended_at", start, end)
             | _within("withdrawn_at", start, end)
+            | Q(_review_asked(start, end))
         )
         .aggregate(**counts)
     )
@@ -337,6 +351,7 @@ def compute_figures_of_periods(periods: Sequence[Period]) -> list[Figures]:
                 withdrawn=totals[f"withdrawn_{year}"],
                 received_with_tables=totals[f"with_tables_{year}"],
                 accommodations=totals[f"accommodations_{year}"],
+                reviews=totals[f"reviews_{year}"],
             )
         )
     return figures
@@ -497,6 +512,7 @@ class PublishedFigures:
     extensions_used: PublishedCount
     withdrawn: PublishedCount
     accommodations: PublishedCount
+    reviews: PublishedCount
 
 
 @dataclass(frozen=True)
@@ -517,6 +533,7 @@ class _Counts:
     extensions: int
     withdrawn: int
     accommodations: int
+    reviews: int
 
 
 def _counts_of(figures: Figures) -> _Counts:
@@ -538,6 +555,7 @@ def _counts_of(figures: Figures) -> _Counts:
         extensions=figures.extensions_used,
         withdrawn=figures.withdrawn,
         accommodations=figures.accommodations,
+        reviews=figures.reviews,
     )
 
 
@@ -559,6 +577,7 @@ def _nothing_shown() -> dict[str, _Shown]:
         "extensions": _Shown(measure=EVENTS, universe={"year": ()}),
         "withdrawals": _Shown(measure=EVENTS, universe={"year": ()}),
         "accommodations": _Shown(measure=EVENTS, universe={"year": ()}),
+        "reviews": _Shown(measure=EVENTS, universe={"year": ()}),
     }
 
 
@@ -602,6 +621,7 @@ def _protect_year(counts: _Counts, shown: dict[str, _Shown], policy: Policy) -> 
     releases["extensions"] = single("extensions", "extensions", counts.extensions)
     releases["withdrawals"] = single("withdrawals", "withdrawals", counts.withdrawn)
     releases["accommodations"] = single("accommodations", "accommodations", counts.accommodations)
+    releases["reviews"] = single("reviews", "reviews", counts.reviews)
     return releases
 
 
@@ -653,6 +673,7 @@ def _assemble(figures: Figures, releases: dict[str, _Release], policy: Policy) -
         extensions_used=releases["extensions"].total,
         withdrawn=releases["withdrawals"].total,
         accommodations=releases["accommodations"].total,
+        reviews=releases["reviews"].total,
     )
 
 

@@ -231,6 +231,7 @@ def page_context(figures: PublishedFigures) -> dict:
             (_("Requests whose delay was extended"), _cell(figures.extensions_used, threshold)),
             (_("Requests withdrawn by the requester"), _cell(figures.withdrawn, threshold)),
             (_("Requests with an accommodation asked for"), _cell(figures.accommodations, threshold)),
+            (_("Reviews asked of the Commission d'accès à l'information"), _cell(figures.reviews, threshold)),
         ],
         "sections": sections,
         "updated_on": date_format(timezone.localdate(), "DATE_FORMAT"),

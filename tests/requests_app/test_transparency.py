@@ -485,3 +485,24 @@ def test_accommodations_asked_for_are_counted_and_a_small_count_is_hidden(year_o
     )
     published = transparency.publish(figures_of(), threshold=5).accommodations
     assert (published.shown, published.value) == (Shown.VALUE, 6)
+
+
+def test_reviews_asked_of_the_commission_are_counted_in_the_year_they_were_asked(year_of_cases):
+    """Access Act ss. 135, 137: the page counts the reviews asked in the year, without a small number; a
+    review asked the next year counts there."""
+    from datetime import date
+
+    from requests_app.models import DataRequest, ReviewRequest
+
+    filed = list(DataRequest.objects.exclude(status=Status.DRAFT).order_by("pk")[:7])
+    for case in filed[:6]:
+        ReviewRequest.objects.create(
+            request=case, requested_on=date(YEAR, 5, 2), recorded_by=case.requester, recorded_at=at(5, 2)
+        )
+    ReviewRequest.objects.create(
+        request=filed[6], requested_on=date(YEAR + 1, 1, 3), recorded_by=filed[6].requester, recorded_at=at(5, 2)
+    )
+    assert figures_of().reviews == 6
+    published = transparency.publish(figures_of(), threshold=5).reviews
+    assert (published.shown, published.value) == (Shown.VALUE, 6)
+    assert transparency.publish(figures_of(), threshold=7).reviews.shown == Shown.HIDDEN
