@@ -119,7 +119,7 @@ def test_requester_page_has_no_review_box_after_an_approval(requester, dataset):
     case = factories.make_request(requester=requester, dataset=dataset, status=Status.PRODUCING)
     page = text(client_for(requester).get(url("detail", case)))
     assert 'id="cai-review"' not in page
-    assert "1 888 528-7741" not in page
+    assert 'id="review-lapses-on"' not in page and 'id="commission-contact"' not in page
 
 
 # --- The requester records a review --------------------------------------------------------
