@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from guardian.shortcuts import get_users_with_perms
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin, ReadOnlyInline
-from requests_app import notifications, register, services
+from requests_app import notifications, permissions, register, services
 from requests_app.models import (
     Amendment,
     Attachment,
@@ -263,12 +263,12 @@ class PublicationWithholdingAdmin(HistoryAdmin):
     DECIDED = ("job", "ground", "reason", "proposed_by", "proposed_at", "outcome", "decided_by", "decided_at")
 
     def has_add_permission(self, request):
-        return services.may_withhold(request.user)
+        return permissions.user_can_withhold(request.user)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
-            return request.user.has_perm(services.register.DECIDE)
-        return services.may_decide_withholding(request.user, obj)
+            return request.user.has_perm(permissions.DECIDE_WITHHOLDING)
+        return permissions.user_can_decide_withholding(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -280,14 +280,14 @@ class PublicationWithholdingAdmin(HistoryAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("job", "ground", "reason")
-        if services.may_decide_withholding(request.user, obj):
+        if permissions.user_can_decide_withholding(request.user, obj):
             return (*self.DECIDED, "confirm", "decision_reason")
         return (*self.DECIDED, "decision_reason")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        if services.may_decide_withholding(request.user, obj):
+        if permissions.user_can_decide_withholding(request.user, obj):
             return self.DECIDED
         return (*self.DECIDED, "decision_reason")
 

@@ -98,6 +98,25 @@ def user_works_case(user, case: DataRequest) -> bool:
     return case.assigned_to_id == user.pk and user.has_perm(CHANGE, case)
 
 
+WITHHOLD = "requests_app.add_publicationwithholding"
+DECIDE_WITHHOLDING = "requests_app.decide_publicationwithholding"
+
+
+def user_can_withhold(user) -> bool:
+    """Officers and leads may keep a released table out of the public register."""
+    return user.is_authenticated and user.has_perm(WITHHOLD)
+
+
+def user_can_decide_withholding(user, withholding) -> bool:
+    """A lead other than the one who withheld it, while it awaits a decision."""
+    return (
+        user.is_authenticated
+        and user.has_perm(DECIDE_WITHHOLDING)
+        and withholding.outcome == withholding.Outcome.PENDING
+        and withholding.proposed_by_id != user.pk
+    )
+
+
 def user_can_decide_accommodation(user, case: DataRequest) -> bool:
     """The officer working the case (or a lead) decides an accommodation asked for, once, while the case is
     open."""

@@ -60,9 +60,10 @@ class Publication:
         return kept is None or category in kept
 
 
-def published_on(released_at: datetime) -> date:
-    """The day a table released at ``released_at`` enters the register."""
-    return clock.business_days_after(clock.local_date(released_at), settings.PUBLICATION_DELAY_WORKING_DAYS)
+def published_on(released_at: datetime, calendar=None) -> date:
+    """The day a table released at ``released_at`` enters the register (``calendar``: ``clock.holidays()``,
+    read here when not given)."""
+    return clock.business_days_after(clock.local_date(released_at), settings.PUBLICATION_DELAY_WORKING_DAYS, calendar)
 
 
 def published_jobs(*, now: datetime | None = None):
@@ -97,6 +98,14 @@ def _publications(jobs: list[TableJob]) -> list[Publication]:
         request__in={job.request_id for job in jobs}, signed_off_at__isnull=False
     ).prefetch_related("provisions"):
         decisions[decision.request_id] = decision  # ordered by proposal: the last signed one stands
+    released = [clock.local_date(job.released_at) for job in jobs]
+    calendar = (
+        clock.holidays(
+            first=min(released), last=max(released) + timedelta(days=2 * settings.PUBLICATION_DELAY_WORKING_DAYS + 21)
+        )
+        if jobs
+        else {}
+    )
     ledger = {
         entry.source_reference: entry
         for entry in LedgerEntry.objects.filter(source_reference__in=[ledger_reference(job) for job in jobs])
@@ -105,7 +114,7 @@ def _publications(jobs: list[TableJob]) -> list[Publication]:
         Publication(
             job=job,
             row=row,
-            published_on=published_on(job.released_at),
+            published_on=published_on(job.released_at, calendar),
             decision=decisions.get(job.request_id),
             ledger=ledger.get(ledger_reference(job)),
         )

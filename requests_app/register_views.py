@@ -62,9 +62,10 @@ class SearchForm(PortalForm):
 @require_safe
 def publication_list(request):
     form = SearchForm(request.GET or None, choices=register.filter_choices())
-    found = register.search(form.query()) if form.is_bound and form.is_valid() else []
     if not form.is_bound:
         found = register.search(register.Search())
+    else:
+        found = register.search(form.query()) if form.is_valid() else []
     page = Paginator(found, PER_PAGE).get_page(request.GET.get("page"))
     kept = request.GET.copy()
     kept.pop("page", None)

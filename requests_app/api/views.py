@@ -594,10 +594,7 @@ class PublicationList(_Public, generics.GenericAPIView):
 
     def get(self, request):
         form = SearchForm(request.query_params, choices=register.filter_choices())
-        if not form.is_valid():
-            raise exceptions.ValidationError(
-                {name: [error["message"] for error in items] for name, items in form.errors.get_json_data().items()}
-            )
+        _checked(form)
         found = register.search(form.query())
         page = self.paginate_queryset(found)
         return self.get_paginated_response([_publication_data(request, item) for item in page])

@@ -8,34 +8,18 @@ database too). Each step is in the table's history and the audit trail.
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import trail
+from requests_app import permissions
 from requests_app.history import save_with_history
 from requests_app.production.models import PublicationWithholding, TableJob
 from requests_app.states import JobState
 
-__all__ = ["may_decide_withholding", "may_withhold", "withholding_decide", "withholding_propose"]
-
-PROPOSE = "requests_app.add_publicationwithholding"
-DECIDE = "requests_app.decide_publicationwithholding"
-
-
-def may_withhold(user) -> bool:
-    return user.is_authenticated and user.has_perm(PROPOSE)
-
-
-def may_decide_withholding(user, withholding: PublicationWithholding) -> bool:
-    """A lead other than the one who withheld it, while it awaits a decision."""
-    return (
-        user.is_authenticated
-        and user.has_perm(DECIDE)
-        and withholding.outcome == PublicationWithholding.Outcome.PENDING
-        and withholding.proposed_by_id != user.pk
-    )
+__all__ = ["withholding_decide", "withholding_propose"]
 
 
 @transaction.atomic
@@ -43,8 +27,7 @@ def withholding_propose(
     *, job: TableJob, actor, ground: str, reason: str, now: datetime | None = None
 ) -> PublicationWithholding:
     """Withhold a released table from the register at once, pending a second person's decision."""
-    if not may_withhold(actor):
-        raise PermissionDenied
+    permissions.check(permissions.user_can_withhold(actor))
     job = TableJob.objects.select_for_update().get(pk=job.pk)
     errors = {}
     if job.state != JobState.RELEASED:
@@ -81,8 +64,7 @@ def withholding_decide(
     withholding = PublicationWithholding.objects.select_for_update().get(pk=withholding.pk)
     if withholding.outcome != PublicationWithholding.Outcome.PENDING:
         raise ValidationError(_("This withholding was already decided. Reload the page."))
-    if not actor.has_perm(DECIDE):
-        raise PermissionDenied
+    permissions.check(actor.has_perm(permissions.DECIDE_WITHHOLDING))
     if withholding.proposed_by_id == actor.pk:
         raise ValidationError(_("You withheld this table: another lead must decide."))
     if not confirm and not reason.strip():
