@@ -204,6 +204,12 @@ class ProfileForm(StepForm):
         "requester_category": gettext_lazy("Choose the requester category that describes you."),
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required in some cases only (see ``missing``): the label says which.
+        self.fields["organisation"].required_when = gettext_lazy("required, except for citizens")
+        self.fields["accommodation_details"].required_when = gettext_lazy("required if you chose “something else”")
+
     def missing(self, cleaned):
         problems = super().missing(cleaned)
         category = cleaned.get("requester_category")
