@@ -34,7 +34,7 @@ def save_with_history(
     return trail.record(event, actor=actor, target=obj, case_id=case_id, payload=details, at=at)
 
 
-def delete_with_history(obj, *, actor, reason: str) -> None:
+def delete_with_history(obj, *, actor, reason: str = "") -> None:
     obj._history_user = actor
     obj._change_reason = reason
     obj.delete()

@@ -65,7 +65,7 @@ class DataRequest(models.Model):
     status = models.CharField(
         _("status"), max_length=30, choices=Status.choices, default=Status.DRAFT, editable=False, db_index=True
     )
-    language = models.CharField(_("language of correspondence"), max_length=2, default="fr")
+    language = models.CharField(_("language of correspondence"), max_length=2, choices=settings.LANGUAGES, default="fr")
 
     # Step 1: who asks.
     contact_name = models.CharField(_("full name"), max_length=200, blank=True)

@@ -1,5 +1,6 @@
 """Reads of cases, filtered by permission in SQL."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -8,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 
 from portal.models import AuditEvent, User
 from portal.trail import EventType
@@ -21,13 +22,14 @@ from requests_app.models import (
     DataRequestGroupObjectPermission,
     DataRequestUserObjectPermission,
     Decision,
+    DecisionOutcome,
     LegalCriterion,
     TableSpecification,
 )
 from requests_app.permissions import ASSIGNABLE_ROLES, VIEW, requests_visible_to
 from requests_app.states import CLOCK_PAUSED_STATES, CLOCK_RUNNING_STATES, OPEN_STATES, Status
 from requests_app.workflow import TRANSITIONS
-from stats_app.models import Category, Dimension
+from stats_app.models import Category, Custodian, Dimension
 
 
 def my_requests(user):
@@ -53,6 +55,17 @@ class SpecificationRow:
     dimensions: list[str]
     #: (dimension label, [category labels kept]) for each filtered dimension.
     filters: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        """The table in a line: "Medical services — Distinct persons: Age group × Region"."""
+        named = f"{self.dataset} — {self.measure}"
+        return f"{named}{_label_suffix()} {' × '.join(self.dimensions)}" if self.dimensions else named
+
+
+def _label_suffix() -> str:
+    # French puts a space before the colon.
+    return pgettext("label suffix", ":")
 
 
 def specification_rows(case: DataRequest) -> list[SpecificationRow]:
@@ -346,6 +359,9 @@ class HistoryEntry:
     #: Why: the change reason, plain text written by a person (or nothing).
     reason: str
     changes: list[FieldChange]
+    #: What the move was about (the outcome proposed, the custodian consulted, the table released), in the
+    #: reader's language, from the audit event's codes.
+    detail: str = ""
 
 
 _KIND_LABELS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
@@ -425,9 +441,10 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
     users = {user.pk: user for user in User.objects.filter(pk__in=user_ids)} if user_ids else {}
     # What each move was, from the audit trail: the event names the history row the move wrote.
     moves = AuditEvent.objects.filter(case_id=case.pk, target_type=CASE, payload__has_key="history")
-    moves = moves.values_list("payload", flat=True)
+    payloads = {payload["history"]: payload for payload in moves.values_list("payload", flat=True)}
     # (An event that is no move, a due date the calendar moved, names no transition.)
-    move_by_history = {move["history"]: TRANSITIONS.get(move.get("transition")) for move in moves}
+    move_by_history = {history: TRANSITIONS.get(payload.get("transition")) for history, payload in payloads.items()}
+    describe = _move_facts(case, payloads.values())
     entries = []
     for record, model, subject, changes in sorted(raw, key=lambda item: (item[0].history_date, item[0].history_id)):
         move = move_by_history.get(record.history_id) if model is DataRequest else None
@@ -447,9 +464,39 @@ def case_history(case: DataRequest) -> list[HistoryEntry]:
                     )
                     for name, old, new in changes
                 ],
+                detail=describe(payloads[record.history_id]) if move else "",
             )
         )
     return entries
+
+
+def _move_facts(case: DataRequest, payloads) -> Callable[[dict], str]:
+    """What a move's payload names in codes (``workflow.transition``'s ``facts``), told in the active language.
+
+    The custodians and tables the moves name are read once, whatever the number of moves.
+    """
+    payloads = list(payloads)
+    custodians = Custodian.objects.in_bulk(
+        {payload["custodian"] for payload in payloads if "custodian" in payload}, field_name="code"
+    )
+    tables = {}
+    if any("table" in payload for payload in payloads):
+        for number, row in enumerate(specification_rows(case), start=1):
+            named = {"number": number, "table": row.title}
+            tables[row.specification.pk] = gettext("Table %(number)s, %(table)s") % named
+    outcomes = dict(DecisionOutcome.choices)
+
+    def describe(payload: dict) -> str:
+        if "outcome" in payload:
+            return str(outcomes.get(payload["outcome"], payload["outcome"]))
+        if "custodian" in payload:
+            custodian = custodians.get(payload["custodian"])
+            return custodian.name if custodian else payload["custodian"]
+        if "table" in payload:
+            return tables.get(int(payload["table"]), "")
+        return ""
+
+    return describe
 
 
 # --- Review against the Act: checklist, decisions, messages, adjustments --------------------

@@ -10,7 +10,7 @@ queues the notification once the transaction has committed.
 ``python manage.py workflow_diagram`` prints the table as a Mermaid diagram.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -210,6 +210,7 @@ def transition(
     now: datetime | None = None,
     expected_status: str | None = None,
     apply: Callable[[DataRequest, datetime], None] | None = None,
+    facts: Mapping[str, object] | None = None,
 ) -> DataRequest:
     """Fire transition ``name`` on ``case`` as ``actor``; return the updated case.
 
@@ -219,6 +220,10 @@ def transition(
     ``apply`` makes the service's own changes on the locked row before it is
     saved. ``expected_status`` is the state the actor saw: when another person
     moved the case meanwhile, the move is refused rather than lost.
+
+    ``reason`` is plain text a person wrote, or nothing. ``facts`` are what the move was about, in codes (the
+    outcome proposed, the custodian consulted, the table released): the audit event keeps them in its payload,
+    and each page renders them in its reader's language.
     Raises ``TransitionError`` or ``PermissionDenied``; changes nothing then.
     """
     spec = TRANSITIONS[name]
@@ -241,7 +246,7 @@ def transition(
             apply(locked, now)
         if spec.target is not None:
             locked.status = spec.target
-        payload = {"transition": spec.name, "from": before, "to": locked.status}
+        payload = {**(facts or {}), "transition": spec.name, "from": before, "to": locked.status}
         if locked.assigned_to_id != officer_before:
             payload["assigned_to"] = locked.assigned_to_id
         if reason:

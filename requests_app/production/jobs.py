@@ -316,8 +316,9 @@ def output_release(*, job: TableJob, actor, attested, now: datetime | None = Non
 
     with transaction.atomic():
         locked = job_transition(job_id=job.pk, name="release", actor=actor, now=now, apply=released)
+        released_table = {"table": locked.table_id}
         case = workflow.transition(
-            case=locked.request, name="release_output", actor=actor, reason=str(locked.table), now=now
+            case=locked.request, name="release_output", actor=actor, reason="", now=now, facts=released_table
         )
         if not case.table_jobs.exclude(state=JobState.RELEASED).exists():
             workflow.transition(case=case, name="close", actor=actor, reason="", now=now)

@@ -64,7 +64,7 @@ def request_create_draft(*, requester, language: str | None = None) -> DataReque
         language=language or requester.language,
         contact_name=requester.get_full_name(),
     )
-    save_with_history(case, actor=requester, reason=_("Draft created"))
+    save_with_history(case, actor=requester)
     permissions.grant_requester_permissions(user=requester, case=case)
     return case
 
@@ -110,7 +110,7 @@ def request_update_draft(*, case: DataRequest, actor, step: str, values: dict) -
             setattr(case, name, values[name])
             changed.append(name)
     if changed:
-        save_with_history(case, actor=actor, reason=_("Draft saved (%(step)s)") % {"step": step})
+        save_with_history(case, actor=actor)
     return case
 
 
@@ -120,7 +120,7 @@ def request_delete_draft(*, case: DataRequest, actor) -> None:
     permissions.check(permissions.user_can_delete_draft(actor, case))
     for attachment in case.attachments.all():
         transaction.on_commit(lambda name=attachment.file.name, storage=attachment.file.storage: storage.delete(name))
-    delete_with_history(case, actor=actor, reason=_("Draft deleted"))
+    delete_with_history(case, actor=actor)
 
 
 # --- Table specifications -----------------------------------------------------
@@ -148,7 +148,7 @@ def specification_save(
     specification.measure = resolved.measure
     specification.dimensions = resolved.dimension_codes
     specification.filters = {code: list(values) for code, values in resolved.filters.items()}
-    save_with_history(specification, actor=actor, reason=_("Table specification saved"))
+    save_with_history(specification, actor=actor)
     return specification
 
 
@@ -157,7 +157,7 @@ def specification_delete(*, case: DataRequest, actor, specification: TableSpecif
     permissions.check_user_can_edit_draft(actor, case)
     if specification.request_id != case.pk:
         raise ValidationError(_("This table belongs to another request."))
-    delete_with_history(specification, actor=actor, reason=_("Table specification removed"))
+    delete_with_history(specification, actor=actor)
 
 
 # --- Attachments ----------------------------------------------------------------
@@ -221,7 +221,6 @@ def attachment_store(
         save_with_history(
             attachment,
             actor=actor,
-            reason=_("Document attached"),
             **(
                 {
                     "event": trail.EventType.DOCUMENT_ADDED,
@@ -248,7 +247,7 @@ def attachment_delete(*, case: DataRequest, actor, attachment: Attachment) -> No
     if attachment.request_id != case.pk:
         raise ValidationError(_("This document belongs to another request."))
     name, storage = attachment.file.name, attachment.file.storage
-    delete_with_history(attachment, actor=actor, reason=_("Document removed"))
+    delete_with_history(attachment, actor=actor)
     transaction.on_commit(lambda: storage.delete(name))
 
 

@@ -122,7 +122,15 @@ def consultation_open(*, case: DataRequest, actor, custodian, question: str, due
         permissions.grant_custodian_permissions(consultation=consultation)
         opened["consultation"] = consultation
 
-    workflow.transition(case=case, name="consult_custodian", actor=actor, reason=custodian.code, now=now, apply=record)
+    workflow.transition(
+        case=case,
+        name="consult_custodian",
+        actor=actor,
+        reason="",
+        now=now,
+        apply=record,
+        facts={"custodian": custodian.code},
+    )
     return opened["consultation"]
 
 
@@ -364,7 +372,9 @@ def decision_propose(*, case: DataRequest, actor, outcome: str, reasons: str, pr
         decision.provisions.set(provisions)
         proposed["decision"] = decision
 
-    workflow.transition(case=case, name="propose_decision", actor=actor, reason=outcome, now=now, apply=record)
+    workflow.transition(
+        case=case, name="propose_decision", actor=actor, reason="", now=now, apply=record, facts={"outcome": outcome}
+    )
     return proposed["decision"]
 
 

@@ -197,7 +197,7 @@ def test_delete_draft_asks_for_confirmation_then_deletes(requester, requester_cl
     assert not DataRequest.objects.filter(pk=case.pk).exists()
     record = DataRequest.history.filter(id=case.pk).latest("history_date")
     assert (record.history_type, record.history_user_id) == ("-", requester.pk)
-    assert record.history_change_reason == "Draft deleted"
+    assert not record.history_change_reason
 
 
 def test_delete_of_a_submitted_request_is_refused(requester, requester_client, dataset):

@@ -136,17 +136,6 @@ CASE_TABLES = [
     "portal_auditevent",
     "portal_auditverification",
 ]
-#: Reasons recorded by the services (``services.intake``), as they are stored: in the requester's language.
-DRAFT_REASONS = {
-    "fr": {
-        "created": "Brouillon créé",
-        "saved": "Brouillon enregistré (%s)",
-        "table": "Spécification de tableau enregistrée",
-    },
-    "en": {"created": "Draft created", "saved": "Draft saved (%s)", "table": "Table specification saved"},
-}
-
-
 #: The history model of each model the cases write (``Model.history`` builds a manager at each access).
 HISTORY = {
     model: model.history.model
@@ -202,6 +191,8 @@ class _Move(NamedTuple):
     before: dict
     after: dict
     note: str
+    #: What the move was about, in codes (``workflow.transition``'s ``facts``).
+    facts: dict
 
 
 class Rows:
@@ -289,7 +280,8 @@ def _chain(rows: Rows) -> None:
     previous_hash = trail.GENESIS
     for sequence, move in enumerate(sorted(rows.moves), start=1):
         before, after = move.before["status"], move.after["status"]
-        payload = {"transition": _transition_named(move.event, before, after), "from": before, "to": after}
+        transition = _transition_named(move.event, before, after)
+        payload = {**move.facts, "transition": transition, "from": before, "to": after}
         payload["history"] = move.history_id
         if move.after["assigned_to_id"] != move.before["assigned_to_id"]:
             payload["assigned_to"] = move.after["assigned_to_id"]
@@ -534,7 +526,6 @@ class _Generator:
         measure = self.measures[(dataset_code, measure_code)]
         category = r.choices([c for c, _w in CATEGORIES], weights=[w for _c, w in CATEGORIES])[0]
         history_model = HISTORY[DataRequest]
-        reasons = DRAFT_REASONS[language]
         at = plan["created_at"]
 
         row = {
@@ -575,7 +566,9 @@ class _Generator:
 
         last = {"status": row["status"], "assigned_to_id": row["assigned_to_id"]}
 
-        def record(when: datetime, user, reason: str, kind: str = "~", *, move: str | None = None) -> None:
+        def record(
+            when: datetime, user, reason: str, kind: str = "~", *, move: str | None = None, facts: dict | None = None
+        ) -> None:
             """One history row; ``move``, the audit event of the workflow move that wrote it, if one did."""
             row["updated_at"] = when
             rows.add(
@@ -590,7 +583,9 @@ class _Generator:
                 # COPY numbers the history rows in order from 1 (the table was truncated, its identity restarted).
                 history_id = len(rows.tables[history_model].rows)
                 actor = getattr(user, "pk", None)
-                rows.moves.append(_Move(when, history_id, row["id"], actor, move, dict(last), dict(row), reason))
+                rows.moves.append(
+                    _Move(when, history_id, row["id"], actor, move, dict(last), dict(row), reason, facts or {})
+                )
             last.update(status=row["status"], assigned_to_id=row["assigned_to_id"])
 
         def later(start: datetime, low: float, high: float) -> datetime:
@@ -598,7 +593,7 @@ class _Generator:
             return min(start + timedelta(days=r.uniform(low, high)), self.now - timedelta(minutes=1))
 
         # The draft, step by step (services.intake).
-        record(at, requester, reasons["created"], "+")
+        record(at, requester, "", "+")  # intake's saves give no reason
         for permission in REQUESTER_PERMISSIONS:
             rows.add(
                 DataRequestUserObjectPermission,
@@ -617,7 +612,7 @@ class _Generator:
                 phone=f"514 555-{r.randint(0, 9999):04d}",
                 requester_category=category,
             )
-            record(at, requester, reasons["saved"] % "profile")
+            record(at, requester, "")
         if steps >= 2:
             at += tick
             starts = date(2026, 1, 1) + timedelta(days=r.randint(0, 300))
@@ -634,7 +629,7 @@ class _Generator:
                 if category == RequesterCategory.RESEARCHER
                 else "",
             )
-            record(at, requester, reasons["saved"] % "project")
+            record(at, requester, "")
         specification = None
         if steps >= 3:
             at += tick
@@ -655,13 +650,13 @@ class _Generator:
                 **specification,
                 history_date=at,
                 history_user_id=requester.pk,
-                history_change_reason=reasons["table"],
+                history_change_reason="",
                 history_type="+",
             )
         if steps >= 5:
             at += tick
             row.update(declares_no_reidentification=True, declares_source_citation=True)
-            record(at, requester, reasons["saved"] % "declarations")
+            record(at, requester, "")
         if status == Status.DRAFT:
             rows.add(DataRequest, **row)
             return
@@ -848,7 +843,7 @@ class _Generator:
         for provision in provisions:
             rows.add(Decision.provisions.through, decision_id=decision["id"], legalprovision_id=provision.pk)
         row["status"] = Status.DECISION_PROPOSED
-        record(proposed, officer, outcome, move="decision.proposed")
+        record(proposed, officer, "", move="decision.proposed", facts={"outcome": outcome})
         if status == Status.DECISION_PROPOSED:
             rows.add(Decision, **decision)
             rows.add(DataRequest, **row)
@@ -910,7 +905,7 @@ class _Generator:
                 released = later(finished, 0.1, 5)
                 job.update(state=JobState.RELEASED, checked_by_id=checker.pk, checked_at=released, released_at=released)
                 row["status"] = Status.RELEASED
-                record(released, checker, "", move="output.released")
+                record(released, checker, "", move="output.released", facts={"table": job["table_id"]})
                 if status == Status.CLOSED:
                     row["status"] = Status.CLOSED
                     record(released, checker, "", move="request.closed")
