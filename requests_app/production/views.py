@@ -15,8 +15,10 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -81,11 +83,63 @@ def report_in_language(summary: dict) -> dict:
             return _("yes") if value else _("no")
         return value
 
+    names["requested_method"] = _("Method asked for")
+    parameters = summary.get("parameters") or {}
+    notes = [audit_note_text(note) for note in summary.get("audit_notes") or []]
+    if "requested_method" in parameters:
+        notes.insert(0, _("Rounding applies to counts; amounts are always protected by suppression."))
     return {
         "method": methods.get(summary.get("method"), summary.get("method")),
-        "parameters": [(names.get(key, key), shown(value)) for key, value in (summary.get("parameters") or {}).items()],
+        "parameters": [
+            (names.get(key, key), methods.get(value, value) if key == "requested_method" else shown(value))
+            for key, value in parameters.items()
+            if key != "note"  # a sentence of the engine's, in English, before its reports spoke codes
+        ],
         "rules": [(names.get(key, key), count) for key, count in (summary.get("suppressed_by_rule") or {}).items()],
+        "notes": notes,
     }
+
+
+#: The wording of each line of the audit's account (``disclosure.table.audit_note``: a code and its numbers).
+AUDIT_NOTES = {
+    "primary_rules_and_margins_hold": gettext_lazy(
+        "Every published cell passes the primary rules; every fully published margin is consistent."
+    ),
+    "attacker_programs": gettext_lazy(
+        "The attacker's linear programs: %(solved)s solved for %(suppressed)s suppressed cells"
+        " in %(groups)s linked groups."
+    ),
+    "narrowest_interval": gettext_lazy("Narrowest interval of a suppressed cell: %(ratio)s times the required width."),
+    "rounded_counts_checked": gettext_lazy(
+        "%(counts)s published counts checked: multiples of %(base)s, none from 1 to %(threshold)s,"
+        " margins equal to the sums of their published cells."
+    ),
+    "rounding_programs": gettext_lazy(
+        "The attacker's programs over the rounding intervals: %(solved)s solved;"
+        " %(narrowed)s redacted cells narrowed inside [1, %(below)s]."
+    ),
+    "randomly_rounded_counts_checked": gettext_lazy(
+        "%(counts)s counts checked: multiples of %(base)s, each within %(within)s of the warehouse value."
+    ),
+    "linked_protection": gettext_lazy(
+        "Protected jointly with %(tables)s linked tables: %(populations)s populations in the program,"
+        " %(derived)s of them differences of nested populations."
+    ),
+}
+
+
+def audit_note_text(note) -> str:
+    """One line of the audit's account in the page's language. A table produced before the engine spoke codes
+    kept its English sentence: it is shown as it is."""
+    if not isinstance(note, dict):
+        return str(note)
+    code, numbers = note.get("note"), {key: value for key, value in note.items() if key != "note"}
+    if code == "narrowest_interval":
+        if numbers.get("ratio") is None:
+            return _("Narrowest interval of a suppressed cell: unbounded.")
+        numbers["ratio"] = number_format(numbers["ratio"], 2)
+    wording = AUDIT_NOTES.get(code)
+    return str(wording) % numbers if wording is not None else str(code)
 
 
 def release_checklist() -> list[tuple[str, str]]:

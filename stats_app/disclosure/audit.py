@@ -4,7 +4,8 @@
 warehouse values and the published values, re-runs the primary rules on every
 published cell and solves the attacker's programs for every suppressed cell.
 Its ``problems`` name cells, for staff; its ``notes`` never do, since they are
-copied into the disclosure report.
+copied into the disclosure report: they are ``audit_note``s, codes and numbers
+that the portal words in its reader's language.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from stats_app.disclosure.lattice import Lattice
 from stats_app.disclosure.pinning import PinningAttacker
 from stats_app.disclosure.primary import primary_rule
 from stats_app.disclosure.rounding_rules import finest_under, is_summed_margin, redaction_rule, round_half_up
-from stats_app.disclosure.table import Method, Policy, ProtectedTable, Table
+from stats_app.disclosure.table import Method, Policy, ProtectedTable, Table, audit_note
 from stats_app.disclosure.validation import validate_policy, validate_table
 
 #: Problems listed one by one before the rest are only counted.
@@ -29,7 +30,7 @@ MAX_PROBLEMS = 50
 class AuditResult:
     passed: bool
     problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
 
 
 def effective_method(table: Table, policy: Policy) -> Method:
@@ -41,7 +42,7 @@ def audit(protected: ProtectedTable, policy: Policy) -> AuditResult:
     """Re-check ``protected`` against ``policy``; the caller must refuse the table when ``passed`` is False."""
     table = protected.table
     problems: list[str] = []
-    notes: list[str] = []
+    notes: list[dict] = []
     try:
         validate_policy(policy)
         lattice = Lattice(table)
@@ -69,7 +70,7 @@ def audit(protected: ProtectedTable, policy: Policy) -> AuditResult:
 
 
 def _audit_suppression(
-    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[str]
+    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[dict]
 ) -> None:
     table = protected.table
     values = [protected.published[key] for key in lattice.keys]
@@ -94,7 +95,7 @@ def _audit_suppression(
         if not link.additive and not max(children) <= parent <= sum(children):
             problems.append(f"{lattice.keys[link.parent]!r}: published margin outside [largest part, sum of parts].")
     if len(problems) == problems_before:
-        notes.append("Every published cell passes the primary rules; every fully published margin is consistent.")
+        notes.append(audit_note("primary_rules_and_margins_hold"))
 
     widths = [required_width(table.kind, value, policy) for value in lattice.values]
     upward = [upward_protection(table.kind, stats, policy) for stats in lattice.stats]
@@ -115,12 +116,16 @@ def _audit_suppression(
     except DisclosureError as error:
         problems.append(str(error))
     notes.append(
-        f"Attacker's linear programs: {attacker.programs_solved} solved for {len(suppressed)} suppressed cells"
-        f" in {len(attacker.groups())} linked groups."
+        audit_note(
+            "attacker_programs",
+            solved=attacker.programs_solved,
+            suppressed=len(suppressed),
+            groups=len(attacker.groups()),
+        )
     )
     if suppressed and narrowest is not None:
-        described = "unbounded" if math.isinf(narrowest) else f"{narrowest:.2f} times the required width"
-        notes.append(f"Narrowest interval of a suppressed cell: {described}.")
+        # ``ratio`` is the narrowest width over its requirement; ``None`` when no interval is bounded.
+        notes.append(audit_note("narrowest_interval", ratio=None if math.isinf(narrowest) else round(narrowest, 2)))
 
 
 def _narrowest(attacker: Attacker, required: dict[int, int]) -> float:
@@ -140,7 +145,7 @@ def _narrowest(attacker: Attacker, required: dict[int, int]) -> float:
 
 
 def _audit_suppress_then_round(
-    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[str]
+    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[dict]
 ) -> None:
     table = protected.table
     published = protected.published
@@ -162,14 +167,18 @@ def _audit_suppress_then_round(
         elif value != round_half_up(stats.value, base):
             problems.append(f"{key!r}: published {value} is not the warehouse value rounded to {base}.")
     notes.append(
-        f"{sum(value is not None for value in published.values())} published counts checked: multiples of {base},"
-        f" none from 1 to {policy.threshold}, margins equal to the sums of their published cells."
+        audit_note(
+            "rounded_counts_checked",
+            counts=sum(value is not None for value in published.values()),
+            base=base,
+            threshold=policy.threshold,
+        )
     )
     _audit_pinning(protected, lattice, policy, problems, notes)
 
 
 def _audit_pinning(
-    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[str]
+    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[dict]
 ) -> None:
     """No redacted count may be pinned inside [1, t − 1] by the published rounded values.
 
@@ -200,13 +209,17 @@ def _audit_pinning(
             f" a non-zero count below the threshold {policy.threshold}."
         )
     notes.append(
-        f"Attacker's programs over the rounding intervals: {attacker.programs_solved} solved;"
-        f" {'no' if not pinned else len(pinned)} redacted cells narrowed inside [1, {policy.threshold - 1}]."
+        audit_note(
+            "rounding_programs",
+            solved=attacker.programs_solved,
+            narrowed=len(pinned),
+            below=policy.threshold - 1,
+        )
     )
 
 
 def _audit_random_rounding(
-    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[str]
+    protected: ProtectedTable, lattice: Lattice, policy: Policy, problems: list[str], notes: list[dict]
 ) -> None:
     base = policy.rounding_base
     for key, stats in zip(lattice.keys, lattice.stats, strict=True):
@@ -217,6 +230,4 @@ def _audit_random_rounding(
             problems.append(f"{key!r}: published count {value} is not a multiple of {base}.")
         if abs(value - stats.value) >= base:
             problems.append(f"{key!r}: published {value} is {base} or more away from the warehouse value.")
-    notes.append(
-        f"{len(lattice.keys)} counts checked: multiples of {base}, each within {base - 1} of the warehouse value."
-    )
+    notes.append(audit_note("randomly_rounded_counts_checked", counts=len(lattice.keys), base=base, within=base - 1))

@@ -59,7 +59,17 @@ from stats_app.disclosure.lattice import Lattice, Link
 from stats_app.disclosure.primary import SECONDARY, primary_rule
 from stats_app.disclosure.protect import complement_costs, protect, upward_requirements
 from stats_app.disclosure.secondary import choose_complements
-from stats_app.disclosure.table import TOTAL, ZERO, CellStats, Key, Policy, ProtectedTable, Table, TableDimension
+from stats_app.disclosure.table import (
+    TOTAL,
+    ZERO,
+    CellStats,
+    Key,
+    Policy,
+    ProtectedTable,
+    Table,
+    TableDimension,
+    audit_note,
+)
 
 #: Measures whose counts are linked by ``persons <= events`` and "zero together".
 PERSONS = "distinct_persons"
@@ -718,8 +728,7 @@ def protect_linked(
         suppressed_by_rule={**single.report.suppressed_by_rule, SECONDARY: suppressed - primaries},
         audit_notes=[
             *alone.report.audit_notes,
-            f"Protected jointly with {len(used)} linked tables: {len(joint)} populations in the program,"
-            f" {sum(joint.derived)} of them differences of nested populations.",
+            audit_note("linked_protection", tables=len(used), populations=len(joint), derived=sum(joint.derived)),
         ],
     )
     shown = [value for value in published.values() if value is not None]

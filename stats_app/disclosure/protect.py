@@ -100,9 +100,7 @@ def _parameters(table: Table, policy: Policy, method: str) -> dict:
             "dominance_n": policy.dominance_n,
             "dominance_k": policy.dominance_k,
             "p_percent": policy.p_percent,
-            "protection_width": "max(100 × protection_level, p_percent % of the cell) cents",
         }
     if policy.method != method:
         parameters["requested_method"] = policy.method
-        parameters["note"] = "Rounding applies to counts; amounts are always protected by suppression."
     return parameters

@@ -118,6 +118,14 @@ class Policy:
         return self.protection_level or self.threshold
 
 
+def audit_note(note: str, **numbers) -> dict:
+    """One line of the audit's account in codes and numbers, JSON as it is: ``{"note": "attacker_programs", ...}``.
+
+    The engine writes no sentence: whoever shows a note words it in its reader's language.
+    """
+    return {"note": note, **numbers}
+
+
 @dataclass
 class DisclosureReport:
     """What was done, never to which cells: which rules ran, with which parameters, how many cells each hid."""
@@ -131,8 +139,8 @@ class DisclosureReport:
     #: The smallest published non-zero count (``None`` for amounts or when none is published).
     smallest_published_count: int | None
     audit_passed: bool
-    #: Human-readable lines describing the audit (LPs solved, narrowest interval relative to the level).
-    audit_notes: list[str] = field(default_factory=list)
+    #: What the audit established, as ``audit_note``s (LPs solved, narrowest interval relative to the level).
+    audit_notes: list[dict] = field(default_factory=list)
 
 
 @dataclass

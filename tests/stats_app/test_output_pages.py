@@ -1,10 +1,12 @@
 """The outputs' pages: the checker's queue and check, the officer's retry, the requester's downloads."""
 
 import csv
+import html
 import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from portal.roles import Role
@@ -197,3 +199,15 @@ def test_the_disclosure_report_speaks_the_pages_language(ready_job, checker):
     page = text(client_for(checker).get(outputs_url("detail", ready_job)))
     assert "Minimum cell count: 5" in page
     assert 'id="report-method">Cell suppression' in page
+
+
+def test_the_audits_account_speaks_the_pages_language(ready_job, checker):
+    """The engine writes codes and numbers; the checker reads its account in French or in English."""
+    english = html.unescape(text(client_for(checker).get(outputs_url("detail", ready_job))))
+    assert "The attacker's linear programs:" in english
+    type(checker).objects.filter(pk=checker.pk).update(language="fr")
+    french_client = Client()
+    french_client.force_login(checker)
+    french = html.unescape(text(french_client.get(outputs_url("detail", ready_job))))
+    assert "Programmes linéaires de l'attaquant" in french
+    assert "linear programs" not in french
