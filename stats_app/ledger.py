@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from stats_app.catalogue import ResolvedSpecification
 from stats_app.disclosure import CellStats, DisclosureReport, Policy, ProtectedTable, Table, TableDimension
 from stats_app.disclosure.linked import Linkage, LinkedTable, audit_linked, population_of
+from stats_app.disclosure.primary import SECONDARY, primary_rule
+from stats_app.disclosure.rounding_rules import redaction_rule
 from stats_app.models import Dataset, HeldTable, LedgerCell, LedgerEntry
 
 
@@ -375,3 +377,34 @@ def _protected_from(dimensions, measure_kind: str, cells: list, method: str) -> 
         audit_passed=True,
     )
     return ProtectedTable(table=table, published=published, report=report)
+
+
+def suppression_rules(*, holder: str, job_id: int) -> dict[tuple, str]:
+    """Why each suppressed cell of a job's table is hidden: the primary rule it fails, or ``SECONDARY`` for a
+    cell hidden to protect others (its own table's, or those of the tables linked with it).
+
+    For staff only: which cells fail a primary rule tells which are small. Read from the table as held for
+    checking, or from the ledger once released, with the policy it was protected with; empty when neither
+    holds the table.
+    """
+    held = HeldTable.objects.select_related("measure").filter(holder=holder).first()
+    if held is not None:
+        cells, kind, method, parameters = held.cells, held.measure.kind, held.method, held.parameters
+    else:
+        entry = job_entry(job_id)
+        if entry is None:
+            return {}
+        kind, method, parameters = entry.measure_kind, entry.method, entry.parameters
+        cells = entry.ledger_cells.values_list("key", "value", "contributors", "top", "published")
+    policy = policy_from(parameters, method)
+    kind = "amount" if kind == "amount" else "count"
+    rules = {}
+    for key, value, contributors, top, published in cells:
+        if published is not None:
+            continue
+        if method == "suppress_then_round" and kind == "count":
+            rule = redaction_rule(value, policy)
+        else:
+            rule = primary_rule(CellStats(value=value, contributors=contributors, top=tuple(top)), kind, policy)
+        rules[tuple(key)] = rule or SECONDARY
+    return rules

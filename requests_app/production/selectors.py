@@ -2,17 +2,20 @@
 
 import csv
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from requests_app import permissions
-from requests_app.production.jobs import output_folder
+from requests_app.production.jobs import holder_of, output_folder
 from requests_app.production.models import TableJob
 from requests_app.states import JOB_CHECKER_QUEUE_STATES, JobState
-from stats_app import outputs
+from stats_app import ledger, outputs
 from stats_app.disclosure import TOTAL
+from stats_app.disclosure.primary import SECONDARY
 from stats_app.models import Category, Dimension
 
 #: Rows of a table on each page of the checker's bench; every row is one page away.
@@ -53,11 +56,35 @@ def checker_queue():
     )
 
 
+class PreviewRow(NamedTuple):
+    #: The dimensions' labels, the value, its flag.
+    cells: list[str]
+    suppressed: bool
+    #: For staff only: why the value is suppressed (``suppression_reason``), or nothing.
+    why: str = ""
+
+
+#: Why a value is suppressed, told to staff only: knowing which cells fail a primary rule tells which are small.
+SUPPRESSION_REASONS = {
+    "threshold": gettext_lazy("Primary: fewer than the minimum count"),
+    "zeros": gettext_lazy("Primary: a zero, and the dataset does not publish zeros"),
+    "dominance": gettext_lazy("Primary: dominated by a few contributors"),
+    "p_percent": gettext_lazy("Primary: the p-percent rule"),
+    "rounding": gettext_lazy("Primary: it would round to the minimum count or below"),
+    SECONDARY: gettext_lazy("Secondary: hidden so that other cells cannot be recovered"),
+}
+
+
+def suppression_reasons(job: TableJob) -> dict[tuple, str]:
+    """Why each suppressed value of ``job``'s table is hidden, in the active language. Staff pages only."""
+    rules = ledger.suppression_rules(holder=holder_of(job), job_id=job.pk)
+    return {key: str(SUPPRESSION_REASONS.get(rule, rule)) for key, rule in rules.items()}
+
+
 @dataclass(frozen=True)
 class Preview:
     header: list[str]
-    #: (cells, suppressed) of each row shown: the dimensions' labels, the value, its flag.
-    rows: list[tuple[list[str], bool]]
+    rows: list[PreviewRow]
     total_rows: int
     #: Rows the view holds (all, or the suppressed ones only), the page shown and the pages there are.
     matching: int = 0
@@ -67,9 +94,17 @@ class Preview:
 
 
 def preview(
-    job: TableJob, *, page: int = 1, per_page: int | None = None, suppressed_only: bool = False
+    job: TableJob,
+    *,
+    page: int = 1,
+    per_page: int | None = None,
+    suppressed_only: bool = False,
+    reasons: dict[tuple, str] | None = None,
 ) -> Preview | None:
-    """One page of ``table.csv`` (every row, or the suppressed ones), labelled in the active language."""
+    """One page of ``table.csv`` (every row, or the suppressed ones), labelled in the active language.
+
+    ``reasons`` (``suppression_reasons``, for staff pages only) says why each suppressed value is hidden.
+    """
     path = output_folder(job) / outputs.CSV_NAME
     if not job.output_path or not path.is_file():
         return None
@@ -82,7 +117,7 @@ def preview(
         dimension.code: dimension.label for dimension in Dimension.objects.filter(code__in=dimension_codes)
     }
     per_page = per_page or PREVIEW_ROWS
-    rows: list[tuple[list[str], bool]] = []
+    rows: list[PreviewRow] = []
     total = matching = 0
     first = (max(page, 1) - 1) * per_page
     total_label = _("Total")
@@ -100,7 +135,8 @@ def preview(
                     total_label if code == TOTAL else labels.get((dimension, code), code)
                     for dimension, code in zip(dimension_codes, record, strict=False)
                 ]
-                rows.append((cells + record[len(dimension_codes) :], suppressed))
+                why = (reasons or {}).get(tuple(record[: len(dimension_codes)]), "") if suppressed else ""
+                rows.append(PreviewRow(cells + record[len(dimension_codes) :], suppressed, why))
     named = [dimension_labels.get(code, code) for code in header[: len(dimension_codes)]] + header[
         len(dimension_codes) :
     ]
@@ -134,7 +170,7 @@ def plain_text(job: TableJob, *, title: str) -> str | None:
         % {"rows": table.total_rows},
         "",
     ]
-    for cells, suppressed in table.rows:
+    for cells, suppressed, _why in table.rows:
         named = [f"{name}: {cell}" for name, cell in zip(dimensions, cells, strict=False)]
         shown = _("suppressed") if suppressed else cells[len(dimensions)]
         lines.append("; ".join([*named, f"{value}: {shown}"]))

@@ -162,7 +162,10 @@ def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
         {
             "job": job,
             "preview": selectors.preview(
-                job, page=_page_number(request), suppressed_only=request.GET.get("suppressed") == "1"
+                job,
+                page=_page_number(request),
+                suppressed_only=request.GET.get("suppressed") == "1",
+                reasons=selectors.suppression_reasons(job),
             ),
             "summary": job.summary,
             "may_check": may_check,

@@ -3,6 +3,7 @@
 import csv
 import html
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -211,3 +212,36 @@ def test_the_audits_account_speaks_the_pages_language(ready_job, checker):
     french = html.unescape(text(french_client.get(outputs_url("detail", ready_job))))
     assert "Programmes linéaires de l'attaquant" in french
     assert "linear programs" not in french
+
+
+def reasons_on(page: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for reason in re.findall(r'<span class="suppression-reason">([^<]+)</span>', page):
+        found[reason] = found.get(reason, 0) + 1
+    return found
+
+
+def test_the_checker_is_told_which_suppressions_are_primary_and_which_secondary(ready_job, checker):
+    """Every suppressed value says why, and the reasons add up to the engine's own count by rule."""
+    page = client_for(checker).get(outputs_url("detail", ready_job), {"suppressed": "1"}).content.decode()
+    by_rule = ready_job.summary["suppressed_by_rule"]
+    assert sum(by_rule.values()) == ready_job.summary["suppressed"] > 0
+    expected = {
+        "Primary: fewer than the minimum count": by_rule.get("threshold", 0),
+        "Primary: a zero, and the dataset does not publish zeros": by_rule.get("zeros", 0),
+        "Secondary: hidden so that other cells cannot be recovered": by_rule.get("secondary", 0),
+    }
+    assert reasons_on(html.unescape(page)) == {reason: count for reason, count in expected.items() if count}
+
+
+def test_the_reasons_stay_with_staff(ready_job, checker):
+    jobs.output_release(attested=jobs.CHECKLIST, job=ready_job, actor=checker)
+    # Released: the checker still reads them, from the ledger ...
+    page = client_for(checker).get(outputs_url("detail", ready_job), {"suppressed": "1"}).content.decode()
+    assert "Primary: fewer than the minimum count" in html.unescape(page)
+    # ... the requester reads only which values are suppressed, on the page and in the plain-text rendering.
+    requester = client_for(ready_job.request.requester)
+    case_page = requester.get(reverse("requests_app:detail", kwargs={"pk": ready_job.request_id})).content.decode()
+    assert "suppression-reason" not in case_page and "Primary:" not in case_page
+    plain = requester.get(outputs_url("text", ready_job))
+    assert plain.status_code == 200 and "Primary" not in plain.content.decode()
