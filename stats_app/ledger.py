@@ -193,6 +193,7 @@ def hold(
     linked_labels: dict[str, str],
     snapshot: dict | None,
     csv_sha256: str,
+    language: str = "",
 ) -> HeldTable:
     """Keep a produced table in the linkage until it is released or dropped (replaces the holder's last one)."""
     HeldTable.objects.filter(holder=holder).delete()
@@ -211,6 +212,7 @@ def hold(
         linked_entries=linkage_json(linkage, linked_labels),
         linked_extra_suppressed=linkage.extra_suppressed,
         csv_sha256=csv_sha256,
+        language=language,
     )
 
 
@@ -278,6 +280,7 @@ def record_release(
                 source=LedgerEntry.Source.JOB,
                 source_reference=source_reference,
                 csv_sha256=held.csv_sha256,
+                language=held.language,
                 linked_entries=held.linked_entries,
                 linked_extra_suppressed=held.linked_extra_suppressed,
             )
@@ -299,6 +302,7 @@ def record(
     checked_by=None,
     request_reference: str = "",
     decision_reference: str = "",
+    language: str = "",
 ) -> LedgerEntry:
     """Record a table released outside a table job (``build_table --release``, ``import_release``)."""
     return _write_entry(
@@ -317,6 +321,7 @@ def record(
         source=source,
         source_reference=source_reference,
         csv_sha256=csv_sha256,
+        language=language,
         linked_entries=linkage_json(linkage, linked_labels or {}) if linkage else [],
         linked_extra_suppressed=linkage.extra_suppressed if linkage else 0,
     )

@@ -338,6 +338,8 @@ class LedgerEntry(models.Model):
     source_reference = models.CharField(_("source reference"), max_length=300, blank=True)
     #: SHA-256 of the released ``table.csv``: what ``rerun_release`` compares.
     csv_sha256 = models.CharField(_("CSV SHA-256"), max_length=64, blank=True)
+    #: The language of the files' labels (the requester's): ``rerun_release`` writes them in it again.
+    language = models.CharField(_("language of the labels"), max_length=2, blank=True)
     cells = models.PositiveIntegerField(_("cells"))
     suppressed = models.PositiveIntegerField(_("suppressed cells"))
     #: The entries this table was protected against, and what that cost.
@@ -424,6 +426,7 @@ class HeldTable(models.Model):
     linked_entries = models.JSONField(_("linked tables"), default=list, blank=True)
     linked_extra_suppressed = models.PositiveIntegerField(default=0)
     csv_sha256 = models.CharField(_("CSV SHA-256"), max_length=64, blank=True)
+    language = models.CharField(_("language of the labels"), max_length=2, blank=True)
     held_at = models.DateTimeField(_("held since"), auto_now_add=True)
 
     class Meta:

@@ -1,8 +1,11 @@
-"""The files a requester downloads: ``table.csv``, ``table.xlsx`` and ``table.json``.
+"""The files a requester downloads: ``table.csv``, ``legend.csv``, ``table.xlsx`` and ``table.json``.
 
 The contract (kept exactly): the CSV has one column per dimension, in the
 specification's order, named by the dimension code and holding category codes
-or ``Total``; then ``value`` and ``flag``. Every key of the table is a row:
+or ``Total``; then, in the same order, one ``<code>_label`` column per
+dimension holding the categories' labels in the requester's language; then
+``value`` and ``flag``. ``legend.csv``, in the same language, says what each
+column, code and flag means. Every key of the table is a row:
 every combination of the filtered categories, zeros included, and every
 margin down to the grand total. A suppressed cell has an empty ``value`` and
 the flag ``x``, whichever rule hid it.
@@ -28,10 +31,19 @@ import xlsxwriter
 from stats_app.disclosure import TOTAL, Key, ProtectedTable
 
 CSV_NAME = "table.csv"
+LEGEND_NAME = "legend.csv"
 XLSX_NAME = "table.xlsx"
 JSON_NAME = "table.json"
 #: In the order the pages list them.
-FILE_NAMES = (CSV_NAME, XLSX_NAME, JSON_NAME)
+FILE_NAMES = (CSV_NAME, LEGEND_NAME, XLSX_NAME, JSON_NAME)
+CONTENT_TYPES = {
+    CSV_NAME: "text/csv; charset=utf-8",
+    LEGEND_NAME: "text/csv; charset=utf-8",
+    XLSX_NAME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    JSON_NAME: "application/json",
+}
+#: The suffix of the CSV's label column of a dimension (``region`` → ``region_label``).
+LABEL_SUFFIX = "_label"
 SUPPRESSED_FLAG = "x"
 #: A published value as ``format_value`` writes it: counts as whole numbers, amounts with exactly two decimals.
 _VALUE_PATTERNS = {"count": re.compile(r"[0-9]+"), "amount": re.compile(r"-?[0-9]+\.[0-9]{2}")}
@@ -43,7 +55,7 @@ class UnsafeOutputError(Exception):
 
 @dataclass(frozen=True)
 class Labels:
-    """Texts of the XLSX in the requester's language."""
+    """Texts of the files in the requester's language."""
 
     title: str
     measure: str
@@ -55,6 +67,14 @@ class Labels:
     flag_note: str
     about_sheet: str
     table_sheet: str
+    #: The legend's column names, what a label column holds (``%(dimension)s``), what the flag ``x`` means.
+    legend_header: tuple[str, str, str]
+    label_column: str
+    suppressed: str
+
+    def category(self, dimension: str, code: str) -> str:
+        """A category's label, ``Total`` in words."""
+        return self.total if code == TOTAL else self.dimensions[dimension][1].get(code, code)
 
 
 def format_value(value: int | None, kind: str) -> str:
@@ -106,13 +126,32 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_csv(path: Path, protected: ProtectedTable) -> None:
+def _write_csv(path: Path, protected: ProtectedTable, labels: Labels) -> None:
     kind = protected.table.kind
+    codes = [dimension.code for dimension in protected.table.dimensions]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([dimension.code for dimension in protected.table.dimensions] + ["value", "flag"])
+        writer.writerow([*codes, *(code + LABEL_SUFFIX for code in codes), "value", "flag"])
         for key, value in rows(protected):
-            writer.writerow([*key, format_value(value, kind), SUPPRESSED_FLAG if value is None else ""])
+            named = [labels.category(code, category) for code, category in zip(codes, key, strict=True)]
+            writer.writerow([*key, *named, format_value(value, kind), SUPPRESSED_FLAG if value is None else ""])
+
+
+def _write_legend(path: Path, protected: ProtectedTable, labels: Labels) -> None:
+    """What each column of ``table.csv``, each code and the flag mean, in the labels' language."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(labels.legend_header)
+        for dimension in protected.table.dimensions:
+            name, _categories = labels.dimensions[dimension.code]
+            writer.writerow([dimension.code, "", name])
+            for code in (*dimension.categories, TOTAL):
+                writer.writerow([dimension.code, code, labels.category(dimension.code, code)])
+        for dimension in protected.table.dimensions:
+            name, _categories = labels.dimensions[dimension.code]
+            writer.writerow([dimension.code + LABEL_SUFFIX, "", labels.label_column % {"dimension": name}])
+        writer.writerow(["value", "", labels.measure])
+        writer.writerow(["flag", SUPPRESSED_FLAG, labels.suppressed])
 
 
 def _write_xlsx(path: Path, protected: ProtectedTable, labels: Labels, about: list[tuple[str, str]], created) -> None:
@@ -141,9 +180,8 @@ def _write_xlsx(path: Path, protected: ProtectedTable, labels: Labels, about: li
     for offset, (key, value) in enumerate(rows(protected), start=1):
         row = header_row + offset
         for index, (dimension, code) in enumerate(zip(protected.table.dimensions, key, strict=True)):
-            _, category_labels = labels.dimensions[dimension.code]
             sheet.write_string(row, 2 * index, code)
-            sheet.write_string(row, 2 * index + 1, labels.total if code == TOTAL else category_labels.get(code, code))
+            sheet.write_string(row, 2 * index + 1, labels.category(dimension.code, code))
         if value is None:
             sheet.write_blank(row, column, None)
             sheet.write_string(row, column + 1, SUPPRESSED_FLAG)
@@ -171,9 +209,9 @@ def write_outputs(
     destination: Path,
     created,
 ) -> dict[str, dict]:
-    """Write the three files into ``destination`` atomically; return ``{file name: {"sha256", "size"}}``.
+    """Write the four files into ``destination`` atomically; return ``{file name: {"sha256", "size"}}``.
 
-    ``metadata`` goes into ``table.json`` with the checksums of the other two
+    ``metadata`` goes into ``table.json`` with the checksums of the other three
     files. A ``destination`` left by a worker that died after moving its files
     into place is replaced by this run's identical files.
     """
@@ -186,11 +224,12 @@ def write_outputs(
     temporary = destination.parent / f".{destination.name}.{uuid.uuid4().hex}.tmp"
     temporary.mkdir()
     try:
-        _write_csv(temporary / CSV_NAME, protected)
+        _write_csv(temporary / CSV_NAME, protected, labels)
+        _write_legend(temporary / LEGEND_NAME, protected, labels)
         _write_xlsx(temporary / XLSX_NAME, protected, labels, about, created)
         files = {
             name: {"sha256": _sha256(temporary / name), "size": (temporary / name).stat().st_size}
-            for name in (CSV_NAME, XLSX_NAME)
+            for name in (CSV_NAME, LEGEND_NAME, XLSX_NAME)
         }
         document = {**metadata, "files": {name: info["sha256"] for name, info in files.items()}}
         (temporary / JSON_NAME).write_text(

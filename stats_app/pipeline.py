@@ -126,6 +126,9 @@ def _labels(specification: ResolvedSpecification, language: str) -> outputs.Labe
             value=_("Value"),
             flag=_("Flag"),
             flag_note=_("x: value suppressed to protect confidentiality."),
+            legend_header=(_("Column"), _("Code"), _("Meaning")),
+            label_column=_("%(dimension)s, in words"),
+            suppressed=_("Value suppressed to protect confidentiality."),
             about_sheet=_("About"),
             table_sheet=_("Table"),
         )
@@ -266,6 +269,7 @@ def build_table(
                 linked_labels=labels,
                 snapshot=snapshot,
                 csv_sha256=csv_sha256,
+                language=language,
             )
         elif release and not replay:
             entry = ledger.record(
@@ -281,6 +285,7 @@ def build_table(
                 checked_by=release.checked_by,
                 request_reference=release.request_reference,
                 decision_reference=release.decision_reference,
+                language=language,
             )
     summary = {
         "cells": report.cells,

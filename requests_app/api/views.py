@@ -36,12 +36,6 @@ from stats_app import outputs
 
 logger = logging.getLogger(__name__)
 
-OUTPUT_CONTENT_TYPES = {
-    outputs.CSV_NAME: "text/csv; charset=utf-8",
-    outputs.XLSX_NAME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    outputs.JSON_NAME: "application/json",
-}
-
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description='The fields at fault: {"field": ["message"]}.'),
     401: OpenApiResponse(serializers.ErrorSerializer, description="No token or session, or a refused token."),
@@ -457,7 +451,7 @@ class OutputFile(APIView):
             path.open("rb"),
             as_attachment=True,
             filename=f"{job.request.reference}-{job.pk}-{file_name}",
-            content_type=OUTPUT_CONTENT_TYPES[file_name],
+            content_type=outputs.CONTENT_TYPES[file_name],
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -136,10 +136,10 @@ def preview(
                     for dimension, code in zip(dimension_codes, record, strict=False)
                 ]
                 why = (reasons or {}).get(tuple(record[: len(dimension_codes)]), "") if suppressed else ""
-                rows.append(PreviewRow(cells + record[len(dimension_codes) :], suppressed, why))
-    named = [dimension_labels.get(code, code) for code in header[: len(dimension_codes)]] + header[
-        len(dimension_codes) :
-    ]
+                rows.append(PreviewRow(cells + record[-2:], suppressed, why))
+    # The columns: the dimensions' codes, their labels in the requester's language (read here in the page's
+    # instead), then the value and its flag.
+    named = [dimension_labels.get(code, code) for code in header[: len(dimension_codes)]] + header[-2:]
     pages = max(1, -(-matching // per_page))
     return Preview(
         header=named,

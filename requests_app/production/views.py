@@ -34,12 +34,6 @@ from stats_app.models import DISCLOSURE_SETTINGS, Dataset, DisclosurePolicy
 
 logger = logging.getLogger(__name__)
 
-CONTENT_TYPES = {
-    outputs.CSV_NAME: "text/csv; charset=utf-8",
-    outputs.XLSX_NAME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    outputs.JSON_NAME: "application/json",
-}
-
 
 def checker_required(view):
     """The output checker's pages: 403 for anyone else."""
@@ -291,7 +285,7 @@ def output_download(request, pk: int, file_name: str):
         path.open("rb"),
         as_attachment=True,
         filename=f"{job.request.reference}-{job.pk}-{file_name}",
-        content_type=CONTENT_TYPES[file_name],
+        content_type=outputs.CONTENT_TYPES[file_name],
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

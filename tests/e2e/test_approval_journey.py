@@ -166,12 +166,12 @@ def test_a_request_is_filed_approved_produced_checked_released_and_downloaded(
         requester.page.locator("a[href$='/files/table.csv']").click()
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     header, body = rows[0], rows[1:]
-    assert header == ["region", "sex", "value", "flag"]
+    assert header == ["region", "sex", "region_label", "sex_label", "value", "flag"]
     assert not set(header) & IDENTIFYING_CODES
     assert body, "the table has rows"
-    counts = [int(row[2]) for row in body if row[2]]
+    counts = [int(row[4]) for row in body if row[4]]
     assert counts and all(count == 0 or count >= 5 for count in counts)
-    assert all(row[3] == "x" for row in body if not row[2])
+    assert all(row[5] == "x" for row in body if not row[4])
     assert email not in download.value.path().read_text(encoding="utf-8")
 
     for window in (requester, lead_window, officer_window, checker_window):

@@ -9,9 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from stats_app.disclosure import TOTAL
-from stats_app.models import IDENTIFYING_CODES, Dataset
+from stats_app.models import IDENTIFYING_CODES, Category, Dataset, Dimension
 from stats_app.warehouse.schema import IDENTIFYING_COLUMNS
 
 pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
@@ -27,29 +29,29 @@ EXAMPLE = {
 }
 
 
-def build(tmp_path, spec, *, out: str = "out") -> str:
+def build(tmp_path, spec, *, out: str = "out", language: str = "en") -> str:
     """Run the command on ``spec`` (a JSON document, or raw text) into ``tmp_path/out``; return what it printed."""
     path = tmp_path / "spec.json"
     path.write_text(spec if isinstance(spec, str) else json.dumps(spec), encoding="utf-8")
     stdout = StringIO()
-    call_command("build_table", str(path), "--out", str(tmp_path / out), "--language", "en", stdout=stdout)
+    call_command("build_table", str(path), "--out", str(tmp_path / out), "--language", language, stdout=stdout)
     return stdout.getvalue()
 
 
-def test_the_example_of_the_issue_builds_the_three_files(tmp_path):
+def test_the_example_of_the_issue_builds_the_four_files(tmp_path):
     printed = build(tmp_path, EXAMPLE)
 
     out = tmp_path / "out"
-    assert sorted(path.name for path in out.iterdir()) == ["table.csv", "table.json", "table.xlsx"]
+    assert sorted(path.name for path in out.iterdir()) == ["legend.csv", "table.csv", "table.json", "table.xlsx"]
     rows = list(csv.DictReader((out / "table.csv").open(encoding="utf-8")))
-    assert list(rows[0]) == ["year", "region", "sex", "value", "flag"]
+    assert list(rows[0]) == ["year", "region", "sex", "year_label", "region_label", "sex_label", "value", "flag"]
     # 2 years and 18 regions and 2 sexes, each with its Total.
     assert len(rows) == 3 * 19 * 3
     assert {row["year"] for row in rows} == {"2022", "2023", TOTAL}
     metadata = json.loads((out / "table.json").read_text(encoding="utf-8"))
     assert metadata["specification"] == EXAMPLE
     assert metadata["suppressed_cells"] == sum(1 for row in rows if row["flag"] == "x")
-    assert set(metadata["files"]) == {"table.csv", "table.xlsx"}
+    assert set(metadata["files"]) == {"table.csv", "legend.csv", "table.xlsx"}
     assert "sha256" in printed
 
 
@@ -98,7 +100,9 @@ def test_no_identifying_column_reaches_sql_or_the_files(tmp_path):
     for column in IDENTIFYING:
         assert not re.search(rf"\b{column}\b", statements), column
     header = (tmp_path / "out/table.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
-    assert header == [*dimensions, "value", "flag"]
+    assert header == [*dimensions, *(f"{code}_label" for code in dimensions), "value", "flag"]
+    legend = list(csv.reader((tmp_path / "out/legend.csv").open(encoding="utf-8")))
+    assert not {line[0] for line in legend[1:]} & IDENTIFYING
 
 
 def test_an_existing_folder_with_other_files_is_never_overwritten(tmp_path):
@@ -109,3 +113,35 @@ def test_an_existing_folder_with_other_files_is_never_overwritten(tmp_path):
     with pytest.raises(CommandError, match="holds other files"):
         build(tmp_path, EXAMPLE)
     assert (out / "thesis.docx").read_text() == "precious"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_csv_names_every_category_in_the_requesters_language(tmp_path, language):
+    build(tmp_path, EXAMPLE, language=language)
+
+    rows = list(csv.DictReader((tmp_path / "out/table.csv").open(encoding="utf-8")))
+    with translation.override(language):
+        regions = {category.code: category.label for category in Category.objects.filter(dimension__code="region")}
+        total = str(_("Total"))
+    for row in rows:
+        assert row["region_label"] == (total if row["region"] == TOTAL else regions[row["region"]])
+    assert {row["sex_label"] for row in rows if row["sex"] == TOTAL} == {total}
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_legend_says_what_every_column_code_and_flag_means(tmp_path, language):
+    build(tmp_path, EXAMPLE, language=language)
+
+    legend = list(csv.reader((tmp_path / "out/legend.csv").open(encoding="utf-8")))
+    header, lines = legend[0], legend[1:]
+    table_header = next(csv.reader((tmp_path / "out/table.csv").open(encoding="utf-8")))
+    with translation.override(language):
+        assert header == [str(_("Column")), str(_("Code")), str(_("Meaning"))]
+        region = Dimension.objects.get(code="region")
+        assert ["region", "", region.label] in lines
+        for category in region.categories.all():
+            assert ["region", category.code, category.label] in lines
+        assert ["year", "2022", "2022"] in lines and ["year", "2021", "2021"] not in lines  # the filter's years only
+        assert ["flag", "x", str(_("Value suppressed to protect confidentiality."))] in lines
+    # Every column of the table is explained, and nothing else.
+    assert {line[0] for line in lines} == set(table_header)

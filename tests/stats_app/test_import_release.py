@@ -38,13 +38,20 @@ def write_spec(tmp_path: Path, spec) -> Path:
     return path
 
 
-def published_csv(tmp_path: Path, spec: dict) -> Path:
-    """The table as the portal publishes it: build_table's table.csv, moved out of its folder."""
+def published_csv(tmp_path: Path, spec: dict, *, labelled: bool = False) -> Path:
+    """The table as it was published before the portal: build_table's table.csv, moved out of its folder, in the
+    codes-only layout (the dimensions, value, flag); ``labelled`` keeps the portal's label columns."""
     call_command(
         "build_table", str(write_spec(tmp_path, spec)), "--out", str(tmp_path / "out"), "--language", "en",
         stdout=StringIO(),
     )  # fmt: skip
-    return (tmp_path / "out" / "table.csv").rename(tmp_path / "rapport-2019-tableau-4.csv")
+    table = (tmp_path / "out" / "table.csv").rename(tmp_path / "rapport-2019-tableau-4.csv")
+    if not labelled:
+        rows = list(csv.reader(table.open(encoding="utf-8")))
+        dimensions = (len(rows[0]) - 2) // 2
+        with table.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(row[:dimensions] + row[-2:] for row in rows)
+    return table
 
 
 def import_release(tmp_path: Path, table: Path, spec=SMALL, *options: str) -> str:
@@ -303,3 +310,17 @@ def test_the_same_file_is_imported_once(tmp_path):
     with pytest.raises(CommandError, match=rf"rapport-2019-tableau-4.csv is already in the ledger: entry #{entry.pk} "):
         import_release(tmp_path, table, SMALL, "--released-at", "2021-01-01")
     assert LedgerEntry.objects.count() == 1
+
+
+def test_a_table_in_the_portals_own_layout_with_its_label_columns_is_imported(tmp_path):
+    table = published_csv(tmp_path, SMALL, labelled=True)
+    assert next(csv.reader(table.open(encoding="utf-8")))[2:4] == ["year_label", "sex_label"]
+
+    import_release(tmp_path, table)
+
+    entry = LedgerEntry.objects.get()
+    published = {tuple(cell.key): cell.published for cell in entry.ledger_cells.all()}
+    again = tmp_path / "again"
+    again.mkdir()
+    rows = list(csv.reader(published_csv(again, SMALL).open(encoding="utf-8")))[1:]
+    assert published == {(row[0], row[1]): (int(row[2]) if row[2] else None) for row in rows}

@@ -62,7 +62,7 @@ def test_a_run_writes_checked_files_and_the_case_waits_for_the_checker():
     assert job.state == JobState.READY_FOR_CHECKING
     assert case.status == Status.OUTPUT_CHECKING
     folder = jobs.output_folder(job)
-    assert sorted(path.name for path in folder.iterdir()) == ["table.csv", "table.json", "table.xlsx"]
+    assert sorted(path.name for path in folder.iterdir()) == ["legend.csv", "table.csv", "table.json", "table.xlsx"]
     for name, info in job.files.items():
         assert sha256(folder / name) == info["sha256"]
     assert job.summary["cells"] == len(list(csv.reader(io.StringIO((folder / "table.csv").read_text())))) - 1
@@ -77,7 +77,7 @@ def test_the_csv_holds_every_category_combination_and_every_margin():
     rows = list(csv.DictReader((jobs.output_folder(job) / "table.csv").open(encoding="utf-8")))
 
     dimensions = job.specification["dimensions"]
-    assert list(rows[0]) == [*dimensions, "value", "flag"]
+    assert list(rows[0]) == [*dimensions, *(f"{code}_label" for code in dimensions), "value", "flag"]
     sizes = [
         Dataset.objects.get(code="medical_services").dimensions.get(code=code).categories.count() for code in dimensions
     ]

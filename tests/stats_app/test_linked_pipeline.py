@@ -42,7 +42,9 @@ def regions() -> list[str]:
 def read_csv(path) -> dict[tuple[str, ...], int | None]:
     """The published table as its reader has it: key -> value, ``None`` where suppressed."""
     rows = list(csv.reader(path.open(encoding="utf-8")))
-    return {tuple(row[:-2]): (int(row[-2]) if row[-2] else None) for row in rows[1:]}
+    # The columns: the dimensions' codes, their labels (``<code>_label``), the value and its flag.
+    dimensions = (len(rows[0]) - 2) // 2
+    return {tuple(row[:dimensions]): (int(row[-2]) if row[-2] else None) for row in rows[1:]}
 
 
 def region_with_small_cells() -> str:

@@ -78,7 +78,8 @@ def test_release_makes_the_files_downloadable_by_the_requester_and_each_download
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode("utf-8")
     header = next(csv.reader(io.StringIO(body)))
-    assert header == [*ready_job.specification["dimensions"], "value", "flag"]
+    dimensions = ready_job.specification["dimensions"]
+    assert header == [*dimensions, *(f"{code}_label" for code in dimensions), "value", "flag"]
     logged = OutputDownload.objects.get(job=ready_job, user=requester)
     assert logged.file_name == "table.csv" and logged.sha256 == ready_job.files["table.csv"]["sha256"]
 

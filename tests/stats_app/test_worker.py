@@ -57,7 +57,8 @@ def test_an_approved_request_is_produced_by_the_worker_checked_released_and_down
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
     header, body = rows[0], rows[1:]
-    assert header == [*job.specification["dimensions"], "value", "flag"]
+    dimensions = job.specification["dimensions"]
+    assert header == [*dimensions, *(f"{code}_label" for code in dimensions), "value", "flag"]
     assert not set(header) & IDENTIFYING_CODES
     published = [int(row[-2]) for row in body if row[-2]]
     assert published and all(value == 0 or value >= 5 for value in published)

@@ -162,22 +162,27 @@ def read_published(
     except UnicodeDecodeError as error:
         raise CommandError(f"{path.name} is not UTF-8 text (byte {error.start}).") from error
     reader = csv.reader(io.StringIO(text, newline=""))
-    expected = [code for code, _ in domains] + ["value", "flag"]
+    codes = [code for code, _ in domains]
+    expected = [*codes, "value", "flag"]
+    # The portal's own CSV also names each category in words, after the codes (``outputs.LABEL_SUFFIX``).
+    labelled = [*codes, *(code + outputs.LABEL_SUFFIX for code in codes), "value", "flag"]
     try:
         header = next(reader, None)
         if header is None:
             raise CommandError(f"{path.name} is empty: the first line names the columns {', '.join(expected)}.")
-        if header != expected:
+        if header not in (expected, labelled):
             raise CommandError(
                 f"{path.name}, line 1: the columns are {', '.join(header)}; the specification's table has "
-                f"{', '.join(expected)} (its dimensions in order, then value and flag)."
+                f"{', '.join(expected)} (its dimensions in order, then value and flag; label columns"
+                f" {', '.join(labelled[len(codes) : -2])} may follow the dimensions)."
             )
-        return _read_rows(reader, path, specification, domains, hashlib.sha256(content).hexdigest())
+        sha256 = hashlib.sha256(content).hexdigest()
+        return _read_rows(reader, path, specification, domains, sha256, width=len(header))
     except csv.Error as error:
         raise CommandError(f"{path.name}, line {reader.line_num}: not readable as CSV ({error}).") from error
 
 
-def _read_rows(reader, path: Path, specification, domains, sha256: str) -> PublishedTable:
+def _read_rows(reader, path: Path, specification, domains, sha256: str, *, width: int) -> PublishedTable:
     kind = "amount" if specification.measure.kind == "amount" else "count"
     catalogue = {
         dimension.code: set(dimension.categories.values_list("code", flat=True))
@@ -190,8 +195,8 @@ def _read_rows(reader, path: Path, specification, domains, sha256: str) -> Publi
         line = reader.line_num
         if not row:
             continue
-        if len(row) != len(domains) + 2:
-            problems.append(f"line {line}: {len(row)} columns; the table has {len(domains) + 2}.")
+        if len(row) != width:
+            problems.append(f"line {line}: {len(row)} columns; the table has {width}.")
             continue
         key = tuple(row[: len(domains)])
         key_problems = [

@@ -10,6 +10,7 @@ Nothing is recorded. Exits non-zero when the checksums differ.
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -51,7 +52,12 @@ class Command(BaseCommand):
             entry.parameters, entry.method, seed=pipeline.rounding_seed(specification, entry.data_snapshot)
         )
         try:
-            result = pipeline.build_table(specification, out, replay=pipeline.Replay(policy=policy, linked=linked))
+            result = pipeline.build_table(
+                specification,
+                out,
+                language=entry.language or settings.LANGUAGE_CODE,
+                replay=pipeline.Replay(policy=policy, linked=linked),
+            )
         except pipeline.TableRefused as error:
             raise CommandError(f"The table cannot be made again: {error}") from error
         replayed = result.files[outputs.CSV_NAME]["sha256"]
