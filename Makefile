@@ -27,7 +27,7 @@ BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 PORTAL_BEN
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
 	WAREHOUSE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_WAREHOUSE) REDIS_URL=$(BENCH_REDIS_URL) \
 	EMAIL_URL=smtp://127.0.0.1:1025 PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1
-# `make run` is the embedded mode: SQLite files under var/, no server at all.
+# `make run` is the embedded mode: the cases in SQLite and the warehouse in DuckDB, files under var/, no server at all.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The e-mails' links name the address actually served (`make run PORT=8080` links to :8080).
@@ -122,7 +122,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf var/*.sqlite3* var/celery var/private
+	rm -rf var/*.sqlite3* var/warehouse.duckdb* var/duckdb-tmp var/celery var/private
 
 # Fault drills (tests/drills, README "Fault drills"): a worker killed mid-job, Redis, the mail server and
 # PostgreSQL down, conflicting transitions. The deterministic ones run in `make test` too; this runs them all,

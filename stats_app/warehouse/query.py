@@ -12,9 +12,12 @@ registry does not offer raises ``UnknownExpression`` before any SQL runs. The
 exactly the categories of the table.
 
 Margins: every subset of the dimensions is a margin set, and one statement
-groups them all: on PostgreSQL with ``GROUPING SETS`` (``GROUPING()`` tells
-them apart), except for amounts, where one ``GROUP BY`` per set under ``UNION
-ALL`` measured faster; on SQLite always the latter. By measure:
+groups them all with ``GROUPING SETS`` (``GROUPING()`` tells them apart),
+except for amounts on PostgreSQL, where one ``GROUP BY`` per set under ``UNION
+ALL`` measured faster. The same SQL runs on PostgreSQL, DuckDB and ClickHouse
+(``engines``; ClickHouse with ``group_by_use_nulls=1`` so that a totalled
+dimension is NULL, and ``COUNT(DISTINCT)`` as the exact ``uniqExact``). By
+measure:
 
 - events: the finest cells are counted once, then added up into the margins;
 - distinct persons: counted afresh within every margin (``COUNT(DISTINCT)``),
@@ -43,21 +46,20 @@ per fact row with four dimensions, which no single GROUP BY computes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connections, transaction
 
 from stats_app.disclosure.table import TOTAL, CellStats, Table, TableDimension
+from stats_app.warehouse.engines import PostgresEngine, engine_for
 from stats_app.warehouse.schema import REGISTRY, FactTable, UnknownExpression
 
 __all__ = ["UnknownExpression", "compute_table", "raw_group_by", "raw_group_by_sql"]
 
 #: Memory PostgreSQL may use per sort or hash while computing a table (the server default, 4 MB, spills to disk).
-WORK_MEM = "64MB"
+WORK_MEM = PostgresEngine.work_mem
 
-#: How the margins are grouped: "grouping_sets" (PostgreSQL only) or "union" (any engine).
+#: How the margins are grouped: "grouping_sets" or "union" (both on every engine).
 STRATEGIES = ("grouping_sets", "union")
 
 
@@ -203,7 +205,7 @@ def _amount_sql(plan: _Plan, strategy: str, top_n: int, *, with_floors: bool) ->
     ``top_n``-th largest sum among them is a floor its ``top_n``-th largest sum
     overall cannot be below (a subset's n-th largest never exceeds the whole
     set's), so only the sums from the floor up are ranked. The result is the
-    same, exactly. SQLite, which cannot hash-join, is faster ranking them all.
+    same, exactly. DuckDB and ClickHouse rank them all, in parallel.
     """
     where, params = plan.where()
     fact = plan.fact
@@ -252,30 +254,9 @@ def _key(plan: _Plan, mask: int, values: Sequence) -> tuple[str, ...]:
     return tuple(TOTAL if mask >> (size - 1 - index) & 1 else values[index] for index in range(size))
 
 
-@contextmanager
-def _reading(connection, *, read_only: bool):
-    """A cursor for one statement.
-
-    On PostgreSQL, inside a transaction that may use ``WORK_MEM`` and, if
-    ``read_only``, only read; both settings last until that transaction ends
-    (the caller's, when there is one). SQLite needs no transaction for one
-    statement, and an ``atomic`` block would take its write lock (the settings
-    open transactions IMMEDIATE).
-    """
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if read_only:
-            cursor.execute("SET LOCAL transaction_read_only = on")
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        yield cursor
-
-
-def _default_strategy(vendor: str, measure_kind: str) -> str:
+def _default_strategy(engine: str, measure_kind: str) -> str:
     """The faster on each engine (see the benchmark above)."""
-    if vendor != "postgresql" or measure_kind == "amount":
+    if engine == "postgresql" and measure_kind == "amount":
         return "union"
     return "grouping_sets"
 
@@ -298,6 +279,8 @@ def compute_table(
     amounts (in cents) carry the distinct contributing persons and the
     ``top_n`` (at least 2) largest per-person sums, descending.
     ``strategy`` ("grouping_sets" or "union") defaults to the engine's best.
+    ``using`` names the warehouse (``engines.engine_for``). Rows stream from
+    the engine: one per cell (amounts: a few per cell), never microdata.
 
     Raises ``UnknownExpression`` for anything the registry does not offer,
     ``ValueError`` for a malformed request; nothing runs in either case.
@@ -305,21 +288,19 @@ def compute_table(
     plan = _plan(dataset, measure_kind, dimensions)
     if isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 2:
         raise ValueError("top_n must be an integer of at least 2.")
-    connection = connections[using]
-    strategy = strategy or _default_strategy(connection.vendor, measure_kind)
-    if strategy not in STRATEGIES or (strategy == "grouping_sets" and connection.vendor != "postgresql"):
-        raise ValueError(f"No strategy “{strategy}” on {connection.vendor}.")
+    engine = engine_for(using)
+    strategy = strategy or _default_strategy(engine.name, measure_kind)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"No strategy “{strategy}” on {engine.name}.")
 
     if measure_kind == "amount":
-        statement, params = _amount_sql(plan, strategy, top_n, with_floors=connection.vendor == "postgresql")
+        statement, params = _amount_sql(plan, strategy, top_n, with_floors=engine.name == "postgresql")
     else:
         statement, params = _count_sql(plan, strategy)
 
     size = len(plan.columns)
     cells: dict[tuple[str, ...], CellStats] = {}
-    with _reading(connection, read_only=True) as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
+    rows = engine.rows(statement, params)
     if measure_kind == "amount":
         totals: dict[tuple[str, ...], tuple[int, int]] = {}
         tops: dict[tuple[str, ...], list[tuple[int, int]]] = {}
@@ -361,7 +342,4 @@ def raw_group_by(
 ) -> int:
     """Run ``raw_group_by_sql`` (the benchmark's baseline); return the number of cells."""
     statement, params = raw_group_by_sql(dataset=dataset, measure_kind=measure_kind, dimensions=dimensions)
-    connection = connections[using]
-    with _reading(connection, read_only=False) as cursor:
-        cursor.execute(statement, params)
-        return len(cursor.fetchall())
+    return sum(1 for _row in engine_for(using).rows(statement, params))
