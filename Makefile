@@ -33,7 +33,7 @@ PORT ?= 8000
 # The e-mails' links name the address actually served (`make run PORT=8080` links to :8080).
 RUN_ENV = DEBUG=1 DEMO_MFA_BYPASS_CODE=000000 PORTAL_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test lint format venv worker clean bench-stats bench bench-disclosure drills check-runtime api-schema
+.PHONY: run test lint format venv worker clean bench-stats bench-engines bench bench-disclosure drills check-runtime api-schema
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -87,6 +87,14 @@ bench-stats: $(STAMP)
 	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) $(PY) manage.py bench_stats $(BENCH_ARGS)
+
+# A benchmark, not a test: build_table vs each engine's own GROUP BY CUBE on PostgreSQL, DuckDB and chDB, at 1 M
+# service rows (BENCH_ARGS="--rows 1000000 10000000"); DuckDB and chDB files under var/bench/engines/.
+bench-engines: $(STAMP)
+	createdb -h 127.0.0.1 -U postgres $(BENCH_DATABASE) 2>/dev/null || true
+	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
+	$(BENCH_ENV) $(PY) manage.py bench_engines $(BENCH_ARGS)
 
 # Every benchmark in one run, figures printed and in var/bench/results.json (README, Performance). About
 # 10 minutes the first time (it generates two warehouses and the cases), less after; BENCH_QUICK=1: about 2.

@@ -54,7 +54,7 @@ from stats_app.disclosure.table import TOTAL, CellStats, Table, TableDimension
 from stats_app.warehouse.engines import PostgresEngine, engine_for
 from stats_app.warehouse.schema import REGISTRY, FactTable, UnknownExpression
 
-__all__ = ["UnknownExpression", "compute_table", "raw_group_by", "raw_group_by_sql"]
+__all__ = ["UnknownExpression", "compute_table", "raw_cube_sql", "raw_group_by", "raw_group_by_sql"]
 
 #: Memory PostgreSQL may use per sort or hash while computing a table (the server default, 4 MB, spills to disk).
 WORK_MEM = PostgresEngine.work_mem
@@ -335,6 +335,25 @@ def raw_group_by_sql(
     select = ", ".join([*plan.columns, plan.fact.measures[measure_kind]])
     group_by = f" GROUP BY {', '.join(plan.columns)}" if plan.columns else ""
     return f"SELECT {select} FROM {plan.fact.table}{where}{group_by}", params  # noqa: S608 - registry only
+
+
+def raw_cube_sql(
+    *, dataset: str, measure_kind: str, dimensions: Sequence[tuple[str, tuple[str, ...]]]
+) -> tuple[str, list]:
+    """The engine's own single ``GROUP BY CUBE`` of the same table: every margin, no contributors' ranking.
+
+    The benchmark's yardstick for ``compute_table`` (amounts: the total and the distinct contributing
+    persons of each cell, without the largest contributions).
+    """
+    plan = _plan(dataset, measure_kind, dimensions)
+    where, params = plan.where()
+    fact = plan.fact
+    figures = [fact.measures[measure_kind]]
+    if measure_kind == "amount":
+        figures.append(fact.measures["distinct_persons"])
+    select = ", ".join([*plan.columns, *figures])
+    group_by = f" GROUP BY CUBE ({', '.join(plan.columns)})" if plan.columns else ""
+    return f"SELECT {select} FROM {fact.table}{where}{group_by}", params  # noqa: S608 - registry only
 
 
 def raw_group_by(

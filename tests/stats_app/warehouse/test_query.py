@@ -12,7 +12,7 @@ from stats_app.catalogue_data import AGE_GROUPS, DIAGNOSIS_CHAPTERS, DRUG_CLASSE
 from stats_app.disclosure.table import TOTAL, ZERO, CellStats
 from stats_app.models import IDENTIFYING_CODES
 from stats_app.warehouse import engines, query
-from stats_app.warehouse.query import UnknownExpression, compute_table, raw_group_by, raw_group_by_sql
+from stats_app.warehouse.query import UnknownExpression, compute_table, raw_cube_sql, raw_group_by, raw_group_by_sql
 from stats_app.warehouse.schema import IDENTIFYING_COLUMNS
 from tests.stats_app.warehouse.conftest import READS_WAREHOUSES, fetch
 
@@ -407,3 +407,18 @@ def test_compute_table_only_reads(warehouse):
     statements = [executed["sql"].lstrip().split()[0].upper() for executed in captured.captured_queries]
     assert set(statements) <= {"SAVEPOINT", "RELEASE", "SET", "WITH", "SELECT"}
     assert any("transaction_read_only" in executed["sql"] for executed in captured.captured_queries)
+
+
+@READS_WAREHOUSES
+def test_the_engines_own_cube_counts_the_same_persons_as_compute_table(database):
+    dimensions = [("year", ("2022", "2023")), ("region", ALL_REGIONS), ("sex", ALL_SEXES)]
+    table = compute_table(
+        dataset="medical_services", measure_kind="distinct_persons", dimensions=dimensions, using=database
+    )
+    statement, params = raw_cube_sql(dataset="medical_services", measure_kind="distinct_persons", dimensions=dimensions)
+
+    cube = {
+        tuple(TOTAL if value is None else value for value in values): persons
+        for *values, persons in fetch(database, statement, params)
+    }
+    assert cube == {key: cell.value for key, cell in table.cells.items()}
