@@ -201,11 +201,13 @@ def _amount_sql(plan: _Plan, strategy: str, top_n: int, *, with_floors: bool) ->
     NULL.
 
     Ranking every per-person sum means sorting them all, several per fact row.
-    ``with_floors`` (PostgreSQL) first ranks a sample of the persons: a cell's
+    ``with_floors`` (PostgreSQL, DuckDB) first ranks a sample of the persons: a cell's
     ``top_n``-th largest sum among them is a floor its ``top_n``-th largest sum
     overall cannot be below (a subset's n-th largest never exceeds the whole
     set's), so only the sums from the floor up are ranked. The result is the
-    same, exactly. DuckDB and ClickHouse rank them all, in parallel.
+    same, exactly (DuckDB at 1 M rows: 0.7 s instead of 1.5 s ranking them all).
+    ClickHouse keeps each cell's ``top_n`` largest sums as it aggregates instead
+    (``_clickhouse_amount_sql``).
     """
     where, params = plan.where()
     fact = plan.fact
@@ -247,6 +249,34 @@ def _amount_sql(plan: _Plan, strategy: str, top_n: int, *, with_floors: bool) ->
         f"UNION ALL SELECT {cell}, NULL, NULL, rank, amount FROM ranked WHERE rank <= %s"
     )
     return statement, [*params, top_n, top_n]
+
+
+def _clickhouse_amount_sql(plan: _Plan, strategy: str, top_n: int) -> tuple[str, list]:
+    """Rows (margin, d0.., total, contributors, rank, amount) for an amount, on ClickHouse: one row per rank.
+
+    Each cell's ``top_n`` largest per-person sums come from ``groupArraySorted(top_n)`` of the negated sums,
+    exact and in memory bounded by ``top_n`` per cell (``topK`` would be approximate; a window over every
+    per-person sum took 60 s and 9.7 GB at 10 M rows). Every cell has a contributor, so every cell has rows.
+    """
+    where, params = plan.where()
+    fact = plan.fact
+    per_person, repeats = _margins(
+        plan,
+        strategy,
+        source=fact.table,
+        columns=plan.columns,
+        where=where,
+        figures=[f"SUM({fact.amount_column}) AS amount"],
+        extra=(fact.person_column,),
+    )
+    cell = ", ".join(["margin", *_aliases(plan)])
+    statement = (
+        f"SELECT {cell}, total, contributors, rank, -tops[rank] AS amount FROM ("  # noqa: S608 - registry only
+        f"SELECT {cell}, SUM(amount) AS total, COUNT(*) AS contributors, "
+        f"groupArraySorted({int(top_n)})(-amount) AS tops FROM ({per_person}) per_person GROUP BY {cell}"
+        f") cells ARRAY JOIN arrayEnumerate(tops) AS rank"
+    )
+    return statement, params * repeats
 
 
 def _key(plan: _Plan, mask: int, values: Sequence) -> tuple[str, ...]:
@@ -294,7 +324,10 @@ def compute_table(
         raise ValueError(f"No strategy “{strategy}” on {engine.name}.")
 
     if measure_kind == "amount":
-        statement, params = _amount_sql(plan, strategy, top_n, with_floors=engine.name == "postgresql")
+        if engine.name == "clickhouse":
+            statement, params = _clickhouse_amount_sql(plan, strategy, top_n)
+        else:
+            statement, params = _amount_sql(plan, strategy, top_n, with_floors=True)
     else:
         statement, params = _count_sql(plan, strategy)
 
