@@ -27,13 +27,13 @@ BENCH_ENV = DEBUG=0 SECRET_KEY=bench-only-secret-key SECURE_COOKIES=0 PORTAL_BEN
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DATABASE) \
 	WAREHOUSE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_WAREHOUSE) REDIS_URL=$(BENCH_REDIS_URL) \
 	EMAIL_URL=smtp://127.0.0.1:1025 PORTAL_BASE_URL=http://127.0.0.1:8000 ALLOWED_HOSTS=localhost,127.0.0.1
-# `make run` is the embedded mode: SQLite files under var/, no server at all.
+# `make run` is the embedded mode: the cases in SQLite and the warehouse in DuckDB, files under var/, no server at all.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The e-mails' links name the address actually served (`make run PORT=8080` links to :8080).
 RUN_ENV = DEBUG=1 DEMO_MFA_BYPASS_CODE=000000 PORTAL_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test lint format venv worker clean bench-stats bench bench-disclosure drills check-runtime api-schema
+.PHONY: run test lint format venv worker clean bench-stats bench-engines bench bench-disclosure drills check-runtime api-schema
 
 $(RUNTIME_STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -88,6 +88,14 @@ bench-stats: $(STAMP)
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) $(PY) manage.py bench_stats $(BENCH_ARGS)
 
+# A benchmark, not a test: build_table vs each engine's own GROUP BY CUBE on PostgreSQL, DuckDB and chDB, at 1 M
+# service rows (BENCH_ARGS="--rows 1000000 10000000"); DuckDB and chDB files under var/bench/engines/.
+bench-engines: $(STAMP)
+	createdb -h 127.0.0.1 -U postgres $(BENCH_DATABASE) 2>/dev/null || true
+	createdb -h 127.0.0.1 -U postgres $(BENCH_WAREHOUSE) 2>/dev/null || true
+	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
+	$(BENCH_ENV) $(PY) manage.py bench_engines $(BENCH_ARGS)
+
 # Every benchmark in one run, figures printed and in var/bench/results.json (README, Performance). About
 # 10 minutes the first time (it generates two warehouses and the cases), less after; BENCH_QUICK=1: about 2.
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/8
@@ -122,7 +130,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 clean:
-	rm -rf var/*.sqlite3* var/celery var/private
+	rm -rf var/*.sqlite3* var/warehouse.duckdb* var/duckdb-tmp var/celery var/private
 
 # Fault drills (tests/drills, README "Fault drills"): a worker killed mid-job, Redis, the mail server and
 # PostgreSQL down, conflicting transitions. The deterministic ones run in `make test` too; this runs them all,

@@ -26,5 +26,16 @@ def _broker() -> dict:
     return {"ok": True, "mode": "redis"}
 
 
+def _warehouse() -> dict:
+    from stats_app.warehouse.engines import engine_for
+
+    try:
+        engine = engine_for("warehouse")
+        engine.ping()
+    except Exception as error:  # noqa: BLE001 - any failure means "down", reported as such
+        return {"ok": False, "error": type(error).__name__}
+    return {"ok": True, "engine": engine.name}
+
+
 def check_services() -> dict:
-    return {"database": _database("default"), "broker": _broker(), "warehouse": _database("warehouse")}
+    return {"database": _database("default"), "broker": _broker(), "warehouse": _warehouse()}

@@ -2,8 +2,8 @@
 
 Every value that differs between a laptop, CI and production comes from the
 environment (``.env.example`` lists them all). With no variable set at all the
-portal runs in its *embedded* mode: SQLite files under ``var/``, Celery on a
-file-system broker that needs no server, e-mail printed to the console and
+portal runs in its *embedded* mode: the cases in a SQLite file and the warehouse
+in a DuckDB file under ``var/``, Celery on a file-system broker that needs no server, e-mail printed to the console and
 saved under ``var/mail/``.
 Production (``DEBUG`` off) refuses every one of those demo defaults: start-up
 stops, naming each variable to set (``_refusals_in_production`` below).
@@ -17,6 +17,8 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from stats_app.warehouse.engines import SCHEMES as WAREHOUSE_ENGINE_SCHEMES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -34,17 +36,33 @@ DEBUG = env.bool("DEBUG", default=False)
 _REQUIRED_IN_PRODUCTION = {
     "SECRET_KEY": "a long random string (DEBUG=1 allows a development key)",
     "DATABASE_URL": "the cases' PostgreSQL database, e.g. postgres://portal:…@db.internal:5432/portal",
-    "WAREHOUSE_URL": "the health data's PostgreSQL database, e.g. postgres://stats_reader:…@warehouse.internal/stats",
+    "WAREHOUSE_URL": (
+        "the health data's warehouse (PostgreSQL, ClickHouse or a DuckDB file), "
+        "e.g. clickhouse://stats_reader:…@warehouse.internal:8123/stats"
+    ),
     "REDIS_URL": "the Celery broker and the shared cache, e.g. redis://redis.internal:6379/0",
     "EMAIL_URL": "the SMTP server that sends the legal notices, e.g. smtp+tls://portal:…@smtp.agence.example:587",
     "PORTAL_BASE_URL": "the portal's address for the links in e-mails, e.g. https://portail.agence.example",
     "ALLOWED_HOSTS": "the host names the portal answers to, e.g. portail.agence.example",
 }
-#: The engines of the cases and of the warehouse in production (SQLite is the embedded mode's;
-#: a warehouse backend added to stats_app/warehouse joins this set).
+#: The engine of the cases in production (SQLite is the embedded mode's).
 PRODUCTION_DATABASE_ENGINES = {"django.db.backends.postgresql"}
+#: The warehouse's engines (stats_app/warehouse/engines.py), by WAREHOUSE_URL scheme: PostgreSQL, ClickHouse (a
+#: server or cluster) and DuckDB (an embedded file, one host). chdb:// (in-process ClickHouse) is the tests'.
+WAREHOUSE_SCHEMES = WAREHOUSE_ENGINE_SCHEMES
+PRODUCTION_WAREHOUSE_ENGINES = {"postgresql", "clickhouse", "duckdb"}
 #: EMAIL_URL schemes that send: consolemail, filemail, memorymail and dummymail print, keep or drop the messages.
 SENDING_EMAIL_SCHEMES = ("smtp", "smtp+tls", "smtps", "smtp+ssl")
+
+
+def _found(url: str) -> str:
+    """What ``url`` points at, without its password."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "sqlite":
+        return "SQLite, the embedded mode's file"
+    if scheme == "chdb":
+        return "chdb://, the tests' in-process ClickHouse"
+    return f"{scheme or 'no known'}://"
 
 
 def _refusals_in_production() -> list[str]:
@@ -57,12 +75,17 @@ def _refusals_in_production() -> list[str]:
         for name, meaning in _REQUIRED_IN_PRODUCTION.items()
         if not env.str(name, default="").strip(" ,")
     ]
-    for name, holding in (("DATABASE_URL", "the cases"), ("WAREHOUSE_URL", "the health data")):
-        url = env.str(name, default="").strip()
-        if url and env.db_url_config(url).get("ENGINE") not in PRODUCTION_DATABASE_ENGINES:
-            scheme = urlsplit(url).scheme
-            found = "SQLite, the embedded mode's file" if scheme == "sqlite" else f"{scheme or 'no known'}://"
-            refusals.append(f"{name} points at {found}: production keeps {holding} in PostgreSQL (postgres://…).")
+    url = env.str("DATABASE_URL", default="").strip()
+    if url and env.db_url_config(url).get("ENGINE") not in PRODUCTION_DATABASE_ENGINES:
+        refusals.append(
+            f"DATABASE_URL points at {_found(url)}: production keeps the cases in PostgreSQL (postgres://…)."
+        )
+    url = env.str("WAREHOUSE_URL", default="").strip()
+    if url and WAREHOUSE_SCHEMES.get(urlsplit(url).scheme.lower()) not in PRODUCTION_WAREHOUSE_ENGINES:
+        refusals.append(
+            f"WAREHOUSE_URL points at {_found(url)}: production keeps the health data in PostgreSQL (postgres://…), "
+            "ClickHouse (clickhouse://…, clickhouses://…) or a DuckDB file (duckdb:///…)."
+        )
     if (scheme := urlsplit(env.str("EMAIL_URL", default="").strip()).scheme) and scheme not in SENDING_EMAIL_SCHEMES:
         refusals.append(
             f"EMAIL_URL uses {scheme}://, which does not send e-mail (legal notices would be printed, kept or lost): "
@@ -162,11 +185,22 @@ TEMPLATES = [
 ]
 
 # --- Databases -------------------------------------------------------------
-# ``default`` holds the cases; ``warehouse`` holds the health data and is read
-# only by the statistics code (see stats_app/routers.py).
+# ``default`` holds the cases; the warehouse holds the health data and is read
+# only by the statistics code (stats_app/warehouse/engines.py, stats_app/routers.py).
+# A PostgreSQL warehouse is Django's ``warehouse`` connection; DuckDB and ClickHouse
+# are opened by their engine from WAREHOUSE_URL.
+WAREHOUSE_URL = env.str("WAREHOUSE_URL", default="").strip() or f"duckdb:///{VAR_DIR / 'warehouse.duckdb'}"
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
-    "warehouse": env.db_url("WAREHOUSE_URL", default=f"sqlite:///{VAR_DIR / 'warehouse.sqlite3'}"),
+}
+if WAREHOUSE_SCHEMES.get(urlsplit(WAREHOUSE_URL).scheme.lower()) == "postgresql":
+    DATABASES["warehouse"] = env.db_url_config(WAREHOUSE_URL)
+# DuckDB, embedded: the memory it may take in each process (it spills to temp_directory beyond), and its threads.
+# The defaults suit 2 cores and 24 GB shared with the web processes and the other workers.
+WAREHOUSE_DUCKDB = {
+    "memory_limit": env.str("WAREHOUSE_DUCKDB_MEMORY_LIMIT", default="2GB"),
+    "threads": env.int("WAREHOUSE_DUCKDB_THREADS", default=2),
+    "temp_directory": env.str("WAREHOUSE_DUCKDB_TEMP_DIRECTORY", default=str(VAR_DIR / "duckdb-tmp")),
 }
 for _alias, _db in DATABASES.items():
     if _db["ENGINE"] == "django.db.backends.sqlite3":

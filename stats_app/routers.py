@@ -1,7 +1,8 @@
 """Keep the warehouse apart: no Django model lives there and nothing migrates it.
 
 The warehouse is read by raw, catalogue-resolved SQL from the statistics code
-only, through ``connections["warehouse"]``.
+only, through its engine (``stats_app.warehouse.engines``); on PostgreSQL that is
+Django's ``connections["warehouse"]``, which this router keeps out of migrations.
 """
 
 WAREHOUSE_ALIAS = "warehouse"

@@ -2,6 +2,7 @@
 
 ``schema`` defines the tables and the registry of expressions a table may use,
 ``generate`` fills a synthetic warehouse, ``query.compute_table`` computes a
-table with all its margins. Everything reads ``django.db.connections[using]``,
-by default the ``warehouse`` alias.
+table with all its margins. Everything goes through ``engines.engine_for(using)``
+(PostgreSQL, DuckDB or ClickHouse, from ``WAREHOUSE_URL``), by default the
+``warehouse`` alias.
 """

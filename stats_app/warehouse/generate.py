@@ -12,31 +12,34 @@ each block and year with its own ``numpy`` PCG64 stream derived from the seed.
 The data therefore depends only on (seed, persons, ``GENERATOR_VERSION``), never
 on the loading chunk size or the database. Memory stays bounded by one chunk.
 
-Loading: PostgreSQL gets ``COPY`` of text built from numpy arrays, then the
-indexes, foreign keys and ``ANALYZE``; SQLite gets ``executemany`` in chunks.
-Each fact table is written year after year, so ``year`` follows the physical order.
-Everything happens in one transaction: a failed load leaves the previous
-warehouse in place.
+Loading goes through the warehouse's engine (``engines``), chunk by chunk as
+tab-separated text built from numpy arrays: PostgreSQL gets ``COPY``, then the
+indexes, foreign keys and ``ANALYZE``; DuckDB reads each chunk with its CSV
+reader; ClickHouse takes it as ``TabSeparated``. Each fact table is written
+year after year, so ``year`` follows the physical order. On PostgreSQL and
+DuckDB everything happens in one transaction: a failed load leaves the
+previous warehouse in place (ClickHouse has no transaction).
 """
 
 from __future__ import annotations
 
 import time
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
+from pathlib import Path
 
 import numpy as np
-from django.db import connections, transaction
 from django.utils import timezone
 
 from stats_app.warehouse import synthetic_data as data
+from stats_app.warehouse.engines import engine_for, quoted_path
 from stats_app.warehouse.schema import (
     SNAPSHOT_TABLE,
+    TABLES,
     TABLES_BY_NAME,
-    checked_vendor,
+    column_types,
     create_table_statements,
     drop_table_statements,
     existing_tables,
@@ -463,50 +466,6 @@ FACT_GENERATORS = {
 # --- Loading -------------------------------------------------------------------------------------------------------
 
 
-def _copy_text(columns: list[np.ndarray]) -> str:
-    """Rows in PostgreSQL's COPY text format (tab-separated; the generated values hold no tab or backslash)."""
-    line = columns[0].astype(_STRING)
-    for column in columns[1:]:
-        line = np.strings.add(np.strings.add(line, "\t"), column.astype(_STRING))
-    return "".join(np.strings.add(line, "\n").tolist())
-
-
-class _CopyLoader:
-    """PostgreSQL: one COPY per table; a background thread sends while the next chunk is generated."""
-
-    def __init__(self, cursor):
-        self.cursor = cursor
-
-    @contextmanager
-    def table(self, table: str, columns: list[str]):
-        from psycopg.copy import QueuedLibpqWriter  # only PostgreSQL deployments need psycopg
-
-        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        raw_cursor = self.cursor.cursor  # psycopg's own, under Django's wrapper
-        with raw_cursor.copy(statement, writer=QueuedLibpqWriter(raw_cursor)) as copy:
-            yield lambda arrays: copy.write(_copy_text(arrays))
-
-
-class _InsertLoader:
-    """SQLite: ``executemany`` per chunk."""
-
-    def __init__(self, cursor):
-        self.cursor = cursor
-
-    @contextmanager
-    def table(self, table: str, columns: list[str]):
-        statement = (
-            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - constant identifiers
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
-
-        def write(arrays: list[np.ndarray]) -> None:
-            values = [array.astype(_STRING).tolist() if array.dtype.kind == "M" else array.tolist() for array in arrays]
-            self.cursor.executemany(statement, list(zip(*values, strict=True)))
-
-        yield write
-
-
 def _chunks(persons: int, chunk_persons: int) -> list[range]:
     """Consecutive runs of blocks, about ``chunk_persons`` persons each."""
     blocks_per_chunk = max(1, chunk_persons // BLOCK_PERSONS)
@@ -527,7 +486,7 @@ def generate(
     stdout=None,
     chunk_persons: int = 100_000,
 ) -> dict:
-    """Create and fill the synthetic warehouse in the database ``using``; return its ``snapshot``.
+    """Create and fill the synthetic warehouse ``using`` (an alias of ``engines.engine_for``); return its ``snapshot``.
 
     The rows depend only on ``persons`` and ``seed`` (and ``GENERATOR_VERSION``).
     Raises ``WarehouseExists`` when the tables exist and ``replace`` is false.
@@ -537,8 +496,8 @@ def generate(
         raise ValueError("A warehouse needs at least one person.")
     if seed < 0:
         raise ValueError("The seed is a non-negative integer.")
-    connection = connections[using]
-    vendor = checked_vendor(connection)
+    engine = engine_for(using)
+    vendor = engine.name
     started = time.monotonic()
 
     def report(message: str) -> None:
@@ -546,18 +505,16 @@ def generate(
             stdout.write(f"[{time.monotonic() - started:7.1f} s] {message}\n")
 
     chunks = _chunks(persons, chunk_persons)
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if existing_tables(using):
-            if not replace:
-                raise WarehouseExists(f"The database “{using}” already holds a warehouse; ask to replace it.")
-            for statement in drop_table_statements(vendor):
-                cursor.execute(statement)
+    if existing_tables(using) and not replace:
+        raise WarehouseExists(f"The database “{using}” already holds a warehouse; ask to replace it.")
+    with engine.writing() as loader:
+        for statement in drop_table_statements(vendor):
+            loader.execute(statement)
         for statement in create_table_statements(vendor):
-            cursor.execute(statement)
-        loader = (_CopyLoader if vendor == "postgresql" else _InsertLoader)(cursor)
+            loader.execute(statement)
 
         person_columns = TABLES_BY_NAME["insured_person"].column_names
-        with loader.table("insured_person", person_columns) as write:
+        with loader.table("insured_person", column_types(vendor, "insured_person", person_columns)) as write:
             for chunk in chunks:
                 parts = []
                 for block in chunk:
@@ -571,7 +528,7 @@ def generate(
         for table, rows_for in FACT_GENERATORS.items():
             key, *columns = TABLES_BY_NAME[table].column_names
             count = 0
-            with loader.table(table, [key, *columns]) as write:
+            with loader.table(table, column_types(vendor, table, [key, *columns])) as write:
                 for year in YEARS:
                     for chunk in chunks:
                         parts = [rows_for(seed, block, year, person_block(seed, block, persons)) for block in chunk]
@@ -585,13 +542,13 @@ def generate(
             report(f"{table}: {count} rows")
 
         if vendor == "postgresql":
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            loader.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for statement in index_statements(vendor):
-            cursor.execute(statement)
+            loader.execute(statement)
         report("indexes and keys")
 
         snapshot_columns = TABLES_BY_NAME[SNAPSHOT_TABLE].column_names
-        cursor.execute(
+        loader.execute(
             f"INSERT INTO {SNAPSHOT_TABLE} ({', '.join(snapshot_columns)}) "  # noqa: S608 - constant identifiers
             f"VALUES ({', '.join(['%s'] * len(snapshot_columns))})",
             [
@@ -606,7 +563,53 @@ def generate(
                 f"synthetic-v{GENERATOR_VERSION}-seed{seed}-persons{persons}",
             ],
         )
-        for table in TABLES_BY_NAME:
-            cursor.execute(f"ANALYZE {table}")
-        report("analysed")
+        if vendor != "clickhouse":
+            for table in TABLES_BY_NAME:
+                loader.execute(f"ANALYZE {table}")
+            report("analysed")
+    engine.close()
+    return snapshot(using)
+
+
+# --- Parquet (DuckDB) ----------------------------------------------------------------------------------------------
+
+
+def _duckdb(using: str):
+    engine = engine_for(using)
+    if engine.name != "duckdb":
+        raise NotImplementedError(f"Parquet import and export need a DuckDB warehouse, not {engine.name}.")
+    return engine
+
+
+def export_parquet(directory, *, using: str = "warehouse") -> list[Path]:
+    """Every warehouse table of the DuckDB warehouse ``using`` as ``directory/<table>.parquet``."""
+    engine = _duckdb(using)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in TABLES:
+        path = directory / f"{table.name}.parquet"
+        list(engine.rows(f"COPY {table.name} TO '{quoted_path(path)}' (FORMAT parquet)"))
+        written.append(path)
+    return written
+
+
+def import_parquet(directory, *, using: str = "warehouse", replace: bool = True) -> dict:
+    """Load the DuckDB warehouse ``using`` from ``directory/<table>.parquet`` (as ``export_parquet`` wrote them).
+
+    One transaction, like ``generate``; returns the loaded ``snapshot``.
+    """
+    engine = _duckdb(using)
+    if existing_tables(using) and not replace:
+        raise WarehouseExists(f"The database “{using}” already holds a warehouse; ask to replace it.")
+    directory = Path(directory)
+    with engine.writing() as writer:
+        for statement in drop_table_statements(engine.name):
+            writer.execute(statement)
+        for statement in create_table_statements(engine.name):
+            writer.execute(statement)
+        for table in TABLES:
+            names = ", ".join(table.column_names)
+            path = quoted_path(directory / f"{table.name}.parquet")
+            writer.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM read_parquet('{path}')")  # noqa: S608
     return snapshot(using)

@@ -2,14 +2,19 @@
 
 No Django model lives in the warehouse (``stats_app.routers`` never migrates it):
 the tables are created by ``generate`` from the definitions below, on
-PostgreSQL or SQLite.
+PostgreSQL, DuckDB or ClickHouse (``engines``).
 
 Dimension columns hold exactly the catalogue's category codes, as text: ``year``
 is ``'2022'``, ``region`` is ``'06'``, ``age_group`` is ``'18-34'``, ``sex`` is
 ``'F'``, and so on. Nothing maps codes to and from the database, so a category
 staff add to the catalogue simply has no rows yet. On PostgreSQL those columns
 use the ``"C"`` collation: grouping and sorting compare bytes, which is what
-codes need and several times faster than a linguistic collation.
+codes need and several times faster than a linguistic collation. On ClickHouse
+they are ``LowCardinality(String)``, and the fact tables are ``MergeTree``
+tables ordered by a hash of the person (``cityHash64(person_key)``): the key a
+cluster shards them by behind a ``Distributed`` table (README, the cluster
+recipe), so that each person's rows live on one shard and per-shard exact
+distinct counts add up.
 
 The **registry** is the only source of SQL identifiers for the table
 computation: a dataset code names a fact table, a measure kind an aggregate, a
@@ -26,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from django.db import connections
+from stats_app.warehouse.engines import engine_for
 
 PERSON_TABLE = "insured_person"
 SNAPSHOT_TABLE = "warehouse_snapshot"
@@ -44,7 +49,7 @@ class Column:
     name: str
     #: A key of ``COLUMN_TYPES[vendor]``.
     kind: str
-    #: An SQL CHECK condition on the column, valid on both engines ("" for none).
+    #: An SQL CHECK condition on the column, valid on every engine ("" for none).
     check: str = ""
 
 
@@ -58,17 +63,28 @@ COLUMN_TYPES = {
         "text": "text",
         "timestamp": "timestamptz",
     },
-    # SQLite: dates and timestamps as ISO 8601 text, which sorts and compares correctly.
-    "sqlite": {
-        "key": "INTEGER PRIMARY KEY",
-        "bigint": "INTEGER",
+    # DuckDB: no key index (an ART index slows the load and serves no GROUP BY); the load time as ISO text.
+    "duckdb": {
+        "key": "BIGINT",
+        "bigint": "BIGINT",
         "integer": "INTEGER",
-        "date": "TEXT",
-        "code": "TEXT",
-        "text": "TEXT",
-        "timestamp": "TEXT",
+        "date": "DATE",
+        "code": "VARCHAR",
+        "text": "VARCHAR",
+        "timestamp": "VARCHAR",
+    },
+    "clickhouse": {
+        "key": "Int64",
+        "bigint": "Int64",
+        "integer": "Int32",
+        "date": "Date32",  # Date starts in 1970: births are older
+        "code": "LowCardinality(String)",
+        "text": "String",
+        "timestamp": "String",
     },
 }
+#: ClickHouse's table engines: the fact tables ordered by the person hash they are sharded by on a cluster.
+CLICKHOUSE_PERSON_HASH = f"cityHash64({PERSON_KEY})"
 
 
 @dataclass(frozen=True)
@@ -184,10 +200,19 @@ TABLES: tuple[WarehouseTable, ...] = (
 TABLES_BY_NAME = MappingProxyType({table.name: table for table in TABLES})
 
 
-def checked_vendor(connection) -> str:
-    if connection.vendor not in COLUMN_TYPES:
-        raise NotImplementedError(f"The warehouse runs on PostgreSQL or SQLite, not {connection.vendor}.")
-    return connection.vendor
+def _clickhouse_order(table: WarehouseTable) -> str:
+    key = table.columns[0].name
+    if table.references_persons:
+        return f"ORDER BY ({CLICKHOUSE_PERSON_HASH}, {key})"
+    if table.columns[0].kind == "key":
+        return f"ORDER BY {key}"
+    return "ORDER BY tuple()"
+
+
+def column_types(vendor: str, table: str, names: list[str]) -> dict[str, str]:
+    """``names`` of ``table``'s columns, each with its type on ``vendor`` (for the bulk loaders)."""
+    kinds = {column.name: column.kind for column in TABLES_BY_NAME[table].columns}
+    return {name: COLUMN_TYPES[vendor][kinds[name]].split()[0] for name in names}
 
 
 def create_table_statements(vendor: str) -> list[str]:
@@ -197,20 +222,28 @@ def create_table_statements(vendor: str) -> list[str]:
     for table in TABLES:
         lines = []
         for column in table.columns:
+            if vendor == "clickhouse":
+                lines.append(f"{column.name} {types[column.kind]}")
+                if column.check:
+                    lines.append(f"CONSTRAINT {column.name}_check CHECK {column.check}")
+                continue
             check = f" CHECK ({column.check})" if column.check else ""
             lines.append(f"{column.name} {types[column.kind]} NOT NULL{check}")
-        if table.references_persons and vendor == "sqlite":
-            # SQLite cannot add a constraint to an existing table; rows are checked as they come.
-            lines.append(f"FOREIGN KEY ({PERSON_KEY}) REFERENCES {PERSON_TABLE} ({PERSON_KEY})")
-        statements.append(f"CREATE TABLE {table.name} (\n    " + ",\n    ".join(lines) + "\n)")
+        suffix = f" ENGINE = MergeTree {_clickhouse_order(table)}" if vendor == "clickhouse" else ""
+        statements.append(f"CREATE TABLE {table.name} (\n    " + ",\n    ".join(lines) + "\n)" + suffix)
     return statements
 
 
 def index_statements(vendor: str) -> list[str]:
-    """Indexes and (PostgreSQL) foreign keys, built once the rows are in: far faster than maintaining them."""
+    """PostgreSQL's indexes and foreign keys, built once the rows are in: far faster than maintaining them.
+
+    DuckDB and ClickHouse scan columns with min/max zone maps and need none.
+    """
+    if vendor != "postgresql":
+        return []
     statements = []
     for table in TABLES:
-        if table.references_persons and vendor == "postgresql":
+        if table.references_persons:
             statements.append(
                 f"ALTER TABLE {table.name} ADD CONSTRAINT {table.name}_{PERSON_KEY}_fk "
                 f"FOREIGN KEY ({PERSON_KEY}) REFERENCES {PERSON_TABLE} ({PERSON_KEY})"
@@ -227,10 +260,8 @@ def drop_table_statements(vendor: str) -> list[str]:
 
 
 def existing_tables(using: str = "warehouse") -> set[str]:
-    """The warehouse tables present in the database ``using``."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        return set(connection.introspection.table_names(cursor)) & set(TABLES_BY_NAME)
+    """The warehouse tables present in the warehouse ``using``."""
+    return engine_for(using).table_names() & set(TABLES_BY_NAME)
 
 
 def snapshot(using: str = "warehouse") -> dict | None:
@@ -244,11 +275,11 @@ def snapshot(using: str = "warehouse") -> dict | None:
     if SNAPSHOT_TABLE not in existing_tables(using):
         return None
     columns = TABLES_BY_NAME[SNAPSHOT_TABLE].column_names
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {SNAPSHOT_TABLE}")  # noqa: S608 - constant identifiers
-        row = cursor.fetchone()
-    if row is None:
+    statement = f"SELECT {', '.join(columns)} FROM {SNAPSHOT_TABLE}"  # noqa: S608 - constant identifiers
+    rows = list(engine_for(using).rows(statement))
+    if not rows:
         return None
+    row = rows[0]
     values = dict(zip(columns, row, strict=True))
     for name in ("snapshot_date", "loaded_at"):
         if not isinstance(values[name], str):

@@ -175,7 +175,7 @@ def test_on_sqlite_an_edited_event_is_caught_by_audit_verify(tmp_path):
         **os.environ,
         "DEBUG": "1",
         "DATABASE_URL": f"sqlite:///{database}",
-        "WAREHOUSE_URL": f"sqlite:///{tmp_path / 'warehouse.sqlite3'}",
+        "WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
     }
 
     def manage(*arguments, check=True):

@@ -114,6 +114,33 @@ def test_production_refuses_sqlite(name, tmp_path):
     assert f"- {name} points at SQLite" in result.stderr
 
 
+def test_production_refuses_the_tests_in_process_clickhouse_as_warehouse(tmp_path):
+    result = manage("check", tmp_path=tmp_path, WAREHOUSE_URL=f"chdb://{tmp_path / 'chdb'}")
+
+    assert refused(result) == ["WAREHOUSE_URL"]
+    assert "- WAREHOUSE_URL points at chdb://, the tests' in-process ClickHouse" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "clickhouse://stats_reader:secret@warehouse.internal:8123/stats",
+        "clickhouses://stats_reader:secret@ch.internal/stats",
+    ],
+)
+def test_production_accepts_a_clickhouse_warehouse(url, tmp_path):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, WAREHOUSE_URL=url)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_accepts_a_duckdb_warehouse_file(tmp_path):
+    url = f"duckdb://{tmp_path / 'warehouse.duckdb'}"
+    result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, WAREHOUSE_URL=url)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_production_refuses_another_database_engine_without_showing_its_password(tmp_path):
     result = manage("check", tmp_path=tmp_path, WAREHOUSE_URL="mysql://stats:hunter2@warehouse.internal/stats")
 

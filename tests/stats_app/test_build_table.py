@@ -7,16 +7,16 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from stats_app.disclosure import TOTAL
 from stats_app.models import IDENTIFYING_CODES, Category, Dataset, Dimension
+from stats_app.warehouse import engines
 from stats_app.warehouse.schema import IDENTIFYING_COLUMNS
 
-pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
+# Every table is built from each warehouse in turn: PostgreSQL, DuckDB, chDB (tests/warehouse_fixtures.py).
+pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse_engine")]
 
 #: Attributes that identify someone, as the catalogue and the warehouse name them: none may reach SQL.
 IDENTIFYING = IDENTIFYING_CODES | IDENTIFYING_COLUMNS
@@ -29,16 +29,30 @@ EXAMPLE = {
 }
 
 
-def build(tmp_path, spec, *, out: str = "out", language: str = "en") -> str:
-    """Run the command on ``spec`` (a JSON document, or raw text) into ``tmp_path/out``; return what it printed."""
-    path = tmp_path / "spec.json"
-    path.write_text(spec if isinstance(spec, str) else json.dumps(spec), encoding="utf-8")
-    stdout = StringIO()
-    call_command("build_table", str(path), "--out", str(tmp_path / out), "--language", language, stdout=stdout)
-    return stdout.getvalue()
+@pytest.fixture
+def build(warehouse_engine):
+    def build(tmp_path, spec, *, out: str = "out", language: str = "en") -> str:
+        """Run the command on ``spec`` (JSON, or raw text) into ``tmp_path/out``; return what it printed."""
+        path = tmp_path / "spec.json"
+        path.write_text(spec if isinstance(spec, str) else json.dumps(spec), encoding="utf-8")
+        stdout = StringIO()
+        call_command(
+            "build_table",
+            str(path),
+            "--out",
+            str(tmp_path / out),
+            "--language",
+            language,
+            "--warehouse",
+            warehouse_engine,
+            stdout=stdout,
+        )
+        return stdout.getvalue()
+
+    return build
 
 
-def test_the_example_of_the_issue_builds_the_four_files(tmp_path):
+def test_the_example_of_the_issue_builds_the_four_files(tmp_path, build):
     printed = build(tmp_path, EXAMPLE)
 
     out = tmp_path / "out"
@@ -55,7 +69,7 @@ def test_the_example_of_the_issue_builds_the_four_files(tmp_path):
     assert "sha256" in printed
 
 
-def test_the_same_specification_gives_the_same_table(tmp_path):
+def test_the_same_specification_gives_the_same_table(tmp_path, build):
     build(tmp_path, EXAMPLE, out="first")
     build(tmp_path, EXAMPLE, out="second")
 
@@ -79,23 +93,23 @@ def test_the_same_specification_gives_the_same_table(tmp_path):
         ("{not json", "is not valid JSON"),
     ],
 )
-def test_a_specification_the_catalogue_does_not_allow_is_refused_with_a_message(tmp_path, spec, message):
-    with CaptureQueriesContext(connections["warehouse"]) as warehouse_queries, pytest.raises(CommandError) as error:
+def test_a_specification_the_catalogue_does_not_allow_is_refused_with_a_message(tmp_path, build, spec, message):
+    with engines.captured_statements() as warehouse_queries, pytest.raises(CommandError) as error:
         build(tmp_path, spec)
 
     assert message in str(error.value)
-    assert len(warehouse_queries) == 0
+    assert warehouse_queries == []
     assert not (tmp_path / "out").exists()
 
 
-def test_no_identifying_column_reaches_sql_or_the_files(tmp_path):
+def test_no_identifying_column_reaches_sql_or_the_files(tmp_path, build):
     dataset = Dataset.objects.get(code="medical_services")
     dimensions = list(dataset.dimensions.values_list("code", flat=True))[:3]
 
-    with CaptureQueriesContext(connections["warehouse"]) as warehouse_queries:
+    with engines.captured_statements() as warehouse_queries:
         build(tmp_path, {"dataset": "medical_services", "measure": "amount_paid", "dimensions": dimensions})
 
-    statements = " ".join(query["sql"].lower() for query in warehouse_queries)
+    statements = " ".join(sql.lower() for _alias, sql, _params in warehouse_queries)
     assert re.search(r"\bmedical_service\b", statements)
     for column in IDENTIFYING:
         assert not re.search(rf"\b{column}\b", statements), column
@@ -105,7 +119,7 @@ def test_no_identifying_column_reaches_sql_or_the_files(tmp_path):
     assert not {line[0] for line in legend[1:]} & IDENTIFYING
 
 
-def test_an_existing_folder_with_other_files_is_never_overwritten(tmp_path):
+def test_an_existing_folder_with_other_files_is_never_overwritten(tmp_path, build):
     out = tmp_path / "out"
     out.mkdir()
     (out / "thesis.docx").write_text("precious")
@@ -116,7 +130,7 @@ def test_an_existing_folder_with_other_files_is_never_overwritten(tmp_path):
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_the_csv_names_every_category_in_the_requesters_language(tmp_path, language):
+def test_the_csv_names_every_category_in_the_requesters_language(tmp_path, build, language):
     build(tmp_path, EXAMPLE, language=language)
 
     rows = list(csv.DictReader((tmp_path / "out/table.csv").open(encoding="utf-8")))
@@ -129,7 +143,7 @@ def test_the_csv_names_every_category_in_the_requesters_language(tmp_path, langu
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_the_legend_says_what_every_column_code_and_flag_means(tmp_path, language):
+def test_the_legend_says_what_every_column_code_and_flag_means(tmp_path, build, language):
     build(tmp_path, EXAMPLE, language=language)
 
     legend = list(csv.reader((tmp_path / "out/legend.csv").open(encoding="utf-8")))

@@ -29,6 +29,9 @@ class Command(BaseCommand):
             "--language", choices=["fr", "en"], default="fr", help="Language of the XLSX labels and of the messages."
         )
         parser.add_argument(
+            "--warehouse", default="warehouse", help="The warehouse alias to compute in (default: warehouse)."
+        )
+        parser.add_argument(
             "--release",
             action="store_true",
             help="Record the table in the release ledger once its files are written: later tables of the dataset"
@@ -39,7 +42,7 @@ class Command(BaseCommand):
         with translation.override(language):
             self._build(language=language, **options)
 
-    def _build(self, *, spec: Path, out: Path, language: str, release: bool, **options):
+    def _build(self, *, spec: Path, out: Path, language: str, release: bool, warehouse: str, **options):
         specification = read_specification(spec)
         out = out.resolve()
         if out.exists() and (not out.is_dir() or {path.name for path in out.iterdir()} - set(outputs.FILE_NAMES)):
@@ -51,6 +54,7 @@ class Command(BaseCommand):
                 specification,
                 out,
                 language=language,
+                using=warehouse,
                 release=pipeline.Release(
                     source=LedgerEntry.Source.COMMAND, source_reference=str(out), released_at=timezone.now()
                 )

@@ -1,71 +1,47 @@
-"""A second warehouse on SQLite (the embedded mode), and helpers shared by the warehouse tests."""
+"""Helpers shared by the warehouse tests; the warehouses themselves are in tests/warehouse_fixtures.py."""
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
 
 import pytest
-from django.db import connections
 
-from stats_app.warehouse.generate import generate
-from tests.warehouse_fixtures import WAREHOUSE_PERSONS, WAREHOUSE_SEED
+from stats_app.warehouse import engines
+from tests.warehouse_fixtures import CHDB_ALIAS, DUCKDB_ALIAS, ENGINES
 
-SQLITE_ALIAS = "warehouse_sqlite"
-#: Both warehouses, for tests that must hold on either engine.
-BOTH = ["warehouse", SQLITE_ALIAS]
-#: The mark of tests that read them.
-READS_WAREHOUSES = pytest.mark.django_db(databases=["default", "warehouse", SQLITE_ALIAS])
+#: Every engine's warehouse, for tests that must hold on each.
+ALL_ENGINES = ENGINES
+#: The mark of tests that read them (only PostgreSQL's is a Django database).
+READS_WAREHOUSES = pytest.mark.django_db(databases=["default", "warehouse"])
 
-
-@contextlib.contextmanager
-def sqlite_alias(alias: str, path) -> Iterator[str]:
-    """A database alias on the SQLite file ``path`` for the duration of the block."""
-    configured = connections.configure_settings(
-        {
-            "default": {"ENGINE": "django.db.backends.dummy"},
-            alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path)},
-        }
-    )
-    connections.settings[alias] = configured[alias]
-    try:
-        yield alias
-    finally:
-        connections[alias].close()
-        del connections[alias]
-        del connections.settings[alias]
-
-
-@pytest.fixture(scope="session")
-def sqlite_warehouse(tmp_path_factory, django_db_blocker) -> str:
-    """The test warehouse generated again, same persons and seed, on a SQLite file; returns its alias."""
-    path = tmp_path_factory.mktemp("warehouse") / "warehouse.sqlite3"
-    with sqlite_alias(SQLITE_ALIAS, path), django_db_blocker.unblock():
-        generate(persons=WAREHOUSE_PERSONS, seed=WAREHOUSE_SEED, using=SQLITE_ALIAS)
-        yield SQLITE_ALIAS
+__all__ = ["ALL_ENGINES", "CHDB_ALIAS", "DUCKDB_ALIAS", "READS_WAREHOUSES", "checksum", "fetch"]
 
 
 @pytest.fixture
-def scratch_sqlite(tmp_path, django_db_blocker):
-    """Fresh SQLite databases for generator tests: ``scratch_sqlite("name")`` returns an alias."""
+def database(warehouse_engine) -> str:
+    """Each warehouse in turn: PostgreSQL (the test database of ``warehouse``), DuckDB, then chDB."""
+    return warehouse_engine
+
+
+#: The embedded engines a test can make fresh warehouses on (a fresh PostgreSQL database each would be slow).
+SCRATCH_URLS = {"duckdb": "duckdb://{path}.duckdb", "chdb": "chdb://{path}"}
+
+
+@pytest.fixture(params=list(SCRATCH_URLS))
+def scratch_warehouse(request, tmp_path):
+    """Fresh warehouses for generator tests, on DuckDB then chDB: ``scratch_warehouse("name")`` returns an alias."""
     with contextlib.ExitStack() as stack:
-        stack.enter_context(django_db_blocker.unblock())
 
         def make(name: str) -> str:
-            return stack.enter_context(sqlite_alias(f"scratch_{name}", tmp_path / f"{name}.sqlite3"))
+            alias = f"scratch_{name}"
+            url = SCRATCH_URLS[request.param].format(path=tmp_path / name)
+            stack.enter_context(engines.registered(alias, url))
+            return alias
 
         yield make
 
 
-@pytest.fixture(params=BOTH)
-def database(request, warehouse, sqlite_warehouse) -> str:
-    """Each warehouse in turn: PostgreSQL (the test database of ``warehouse``), then SQLite."""
-    return request.param
-
-
 def fetch(using: str, statement: str, params=()) -> list[tuple]:
-    with connections[using].cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
+    return list(engines.engine_for(using).rows(statement, params))
 
 
 def checksum(using: str) -> str:

@@ -18,17 +18,17 @@ from tests.stats_app.warehouse.conftest import READS_WAREHOUSES, checksum, fetch
 pytestmark = pytest.mark.django_db(databases=["default", "warehouse"])
 
 
-def test_generate_same_seed_gives_identical_data(scratch_sqlite):
-    first, second = scratch_sqlite("first"), scratch_sqlite("second")
+def test_generate_same_seed_gives_identical_data(scratch_warehouse):
+    first, second = scratch_warehouse("first"), scratch_warehouse("second")
     generate(persons=400, seed=11, using=first)
     generate(persons=400, seed=11, using=second)
 
     assert checksum(first) == checksum(second)
 
 
-def test_generate_output_is_pinned_for_its_version(scratch_sqlite):
+def test_generate_output_is_pinned_for_its_version(scratch_warehouse):
     # The seed must keep meaning the same rows. A change here is a change of the data: bump GENERATOR_VERSION.
-    alias = scratch_sqlite("pinned")
+    alias = scratch_warehouse("pinned")
     loaded = generate(persons=400, seed=11, using=alias)
 
     assert loaded["generator_version"] == "1"
@@ -46,8 +46,8 @@ def test_generate_output_is_pinned_for_its_version(scratch_sqlite):
     ) == [(39899524, 14187082, 1963, "ROYR73601677", "G1V 9V6")]
 
 
-def test_generate_different_seeds_differ(scratch_sqlite):
-    first, second = scratch_sqlite("first"), scratch_sqlite("second")
+def test_generate_different_seeds_differ(scratch_warehouse):
+    first, second = scratch_warehouse("first"), scratch_warehouse("second")
     generate(persons=400, seed=11, using=first)
     generate(persons=400, seed=12, using=second)
 
@@ -55,21 +55,21 @@ def test_generate_different_seeds_differ(scratch_sqlite):
 
 
 @READS_WAREHOUSES
-def test_generate_result_does_not_depend_on_the_engine(warehouse, sqlite_warehouse):
-    assert checksum("warehouse") == checksum(sqlite_warehouse)
+def test_generate_result_does_not_depend_on_the_engine(warehouse, database):
+    assert checksum("warehouse") == checksum(database)
 
 
-def test_generate_result_does_not_depend_on_the_chunk_size(scratch_sqlite, monkeypatch):
+def test_generate_result_does_not_depend_on_the_chunk_size(scratch_warehouse, monkeypatch):
     monkeypatch.setattr(generator, "BLOCK_PERSONS", 300)  # several blocks without thousands of persons
-    one_block_per_chunk, all_in_one_chunk = scratch_sqlite("small_chunks"), scratch_sqlite("one_chunk")
+    one_block_per_chunk, all_in_one_chunk = scratch_warehouse("small_chunks"), scratch_warehouse("one_chunk")
     generate(persons=1000, seed=5, using=one_block_per_chunk, chunk_persons=300)
     generate(persons=1000, seed=5, using=all_in_one_chunk, chunk_persons=10_000)
 
     assert checksum(one_block_per_chunk) == checksum(all_in_one_chunk)
 
 
-def test_generate_refuses_to_overwrite_unless_asked(scratch_sqlite):
-    alias = scratch_sqlite("target")
+def test_generate_refuses_to_overwrite_unless_asked(scratch_warehouse):
+    alias = scratch_warehouse("target")
     generate(persons=50, seed=1, using=alias)
 
     with pytest.raises(WarehouseExists):
@@ -80,8 +80,8 @@ def test_generate_refuses_to_overwrite_unless_asked(scratch_sqlite):
     assert fetch(alias, "SELECT COUNT(*) FROM insured_person")[0][0] == 60
 
 
-def test_generate_row_counts_scale_with_persons(scratch_sqlite):
-    small, large = scratch_sqlite("small"), scratch_sqlite("large")
+def test_generate_row_counts_scale_with_persons(scratch_warehouse):
+    small, large = scratch_warehouse("small"), scratch_warehouse("large")
     small_snapshot = generate(persons=1000, seed=3, using=small)
     large_snapshot = generate(persons=4000, seed=3, using=large)
 
@@ -91,8 +91,8 @@ def test_generate_row_counts_scale_with_persons(scratch_sqlite):
     assert 8.5 < large_snapshot["medical_service_rows"] / 4000 < 11.5  # about ten services per person
 
 
-def test_generate_command_loads_and_replaces_on_request(scratch_sqlite, capsys):
-    alias = scratch_sqlite("command")
+def test_generate_command_loads_and_replaces_on_request(scratch_warehouse, capsys):
+    alias = scratch_warehouse("command")
     call_command("generate_warehouse", "--persons", "200", "--seed", "9", "--using", alias)
     assert "200 persons" in capsys.readouterr().out
 
@@ -115,10 +115,8 @@ def _letters(name: str, length: int) -> str:
     return ("".join(character for character in plain if character.isalpha()) + "XXX")[:length]
 
 
-def test_insurance_numbers_follow_the_agency_format(warehouse):
-    persons = fetch(
-        "warehouse", "SELECT insurance_number, first_name, last_name, date_of_birth, sex FROM insured_person"
-    )
+def test_insurance_numbers_follow_the_agency_format(database):
+    persons = fetch(database, "SELECT insurance_number, first_name, last_name, date_of_birth, sex FROM insured_person")
 
     assert len(persons) == 3000
     for number, first_name, last_name, born, sex in persons:
@@ -128,8 +126,8 @@ def test_insurance_numbers_follow_the_agency_format(warehouse):
         assert number[4:10] == f"{born.year % 100:02d}{month:02d}{born.day:02d}", (number, born, sex)
 
 
-def test_postal_codes_are_canadian_and_match_the_region(warehouse):
-    persons = fetch("warehouse", "SELECT postal_code, region, city FROM insured_person")
+def test_postal_codes_are_canadian_and_match_the_region(database):
+    persons = fetch(database, "SELECT postal_code, region, city FROM insured_person")
 
     for postal_code, region, city in persons:
         assert re.fullmatch(r"[A-Z]\d[A-Z] \d[A-Z]\d", postal_code), postal_code
@@ -157,7 +155,7 @@ def test_age_and_sex_follow_a_pyramid():
     assert persons.woman[age >= 80].mean() > 0.55  # women outlive men
 
 
-def test_events_happen_after_birth_within_the_period_with_the_right_age_group(warehouse):
+def test_events_happen_after_birth_within_the_period_with_the_right_age_group(database):
     bounds = [int(code.split("-")[0].rstrip("+")) for code, *_labels in AGE_GROUPS]
     for table, when in [
         ("medical_service", "service_date"),
@@ -165,7 +163,7 @@ def test_events_happen_after_birth_within_the_period_with_the_right_age_group(wa
         ("hospital_stay", "admission_date"),
     ]:
         rows = fetch(
-            "warehouse",
+            database,
             f"SELECT e.{when}, e.year, e.age_group, e.sex, p.date_of_birth, p.sex "  # noqa: S608 - constant names
             f"FROM {table} e JOIN insured_person p USING (person_key) ORDER BY 1 LIMIT 2000",
         )
@@ -178,17 +176,17 @@ def test_events_happen_after_birth_within_the_period_with_the_right_age_group(wa
             assert age_group == expected, (table, happened, born, age_group)
 
 
-def test_amounts_are_skewed_with_a_few_exceptional_ones(warehouse):
-    amounts = np.array([amount for (amount,) in fetch("warehouse", "SELECT amount_paid_cents FROM medical_service")])
+def test_amounts_are_skewed_with_a_few_exceptional_ones(database):
+    amounts = np.array([amount for (amount,) in fetch(database, "SELECT amount_paid_cents FROM medical_service")])
 
     assert amounts.min() >= 100
     assert amounts.mean() > np.median(amounts) * 1.2  # right-skewed
     assert amounts.max() > 40 * np.median(amounts)  # something for the dominance rules to catch
 
 
-def test_hospital_stays_last_at_least_a_day(warehouse):
+def test_hospital_stays_last_at_least_a_day(database):
     shortest, longest, mental = fetch(
-        "warehouse",
+        database,
         "SELECT MIN(length_of_stay_days), MAX(length_of_stay_days), "
         "AVG(CASE WHEN diagnosis_chapter = '05' THEN length_of_stay_days END) FROM hospital_stay",
     )[0]
@@ -197,9 +195,9 @@ def test_hospital_stays_last_at_least_a_day(warehouse):
     assert mental > 8  # mental-health stays are long
 
 
-def test_small_regions_yield_small_counts(warehouse):
+def test_small_regions_yield_small_counts(database):
     rows = fetch(
-        "warehouse",
+        database,
         "SELECT region, year, COUNT(DISTINCT person_key) FROM medical_service "
         "WHERE region IN ('10', '17', '18') GROUP BY region, year",
     )

@@ -3,6 +3,7 @@
 import random
 import re
 
+import duckdb
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
@@ -10,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from stats_app.catalogue_data import AGE_GROUPS, DIAGNOSIS_CHAPTERS, DRUG_CLASSES, REGIONS, SEXES, SPECIALTIES, YEARS
 from stats_app.disclosure.table import TOTAL, ZERO, CellStats
 from stats_app.models import IDENTIFYING_CODES
-from stats_app.warehouse import query
-from stats_app.warehouse.query import UnknownExpression, compute_table, raw_group_by, raw_group_by_sql
+from stats_app.warehouse import engines, query
+from stats_app.warehouse.query import UnknownExpression, compute_table, raw_cube_sql, raw_group_by, raw_group_by_sql
 from stats_app.warehouse.schema import IDENTIFYING_COLUMNS
 from tests.stats_app.warehouse.conftest import READS_WAREHOUSES, fetch
 
@@ -196,21 +197,25 @@ def test_compute_table_amount_gives_as_many_top_contributions_as_asked(database)
 
 @READS_WAREHOUSES
 @pytest.mark.parametrize(("dataset", "measure_kind", "dimensions"), SPECIFICATIONS)
-def test_compute_table_is_the_same_on_postgresql_and_sqlite(
-    warehouse, sqlite_warehouse, dataset, measure_kind, dimensions
-):
+def test_compute_table_is_the_same_on_every_engine(warehouse, database, dataset, measure_kind, dimensions):
     on_postgresql = compute_table(dataset=dataset, measure_kind=measure_kind, dimensions=dimensions)
-    on_sqlite = compute_table(dataset=dataset, measure_kind=measure_kind, dimensions=dimensions, using=sqlite_warehouse)
+    on_engine = compute_table(dataset=dataset, measure_kind=measure_kind, dimensions=dimensions, using=database)
 
-    assert on_postgresql == on_sqlite
+    assert on_postgresql == on_engine
 
 
-@pytest.mark.django_db(databases=["default", "warehouse"])
+@READS_WAREHOUSES
 @pytest.mark.parametrize("measure_kind", ["events", "distinct_persons", "amount"])
-def test_compute_table_strategies_agree_on_postgresql(warehouse, measure_kind):
+def test_compute_table_strategies_agree_on_every_engine(database, measure_kind):
     dimensions = [("year", ("2019", "2025")), ("age_group", ALL_AGE_GROUPS), ("sex", ALL_SEXES)]
     tables = [
-        compute_table(dataset="medical_services", measure_kind=measure_kind, dimensions=dimensions, strategy=strategy)
+        compute_table(
+            dataset="medical_services",
+            measure_kind=measure_kind,
+            dimensions=dimensions,
+            strategy=strategy,
+            using=database,
+        )
         for strategy in query.STRATEGIES
     ]
 
@@ -259,13 +264,16 @@ def mentions_identifying(statement: str) -> set[str]:
         "drug_class",  # a dimension, but not of this dataset
     ],
 )
-def test_compute_table_refuses_an_unknown_or_identifying_dimension_before_any_sql(warehouse, code):
-    with CaptureQueriesContext(connections["warehouse"]) as captured, pytest.raises(UnknownExpression):
+def test_compute_table_refuses_an_unknown_or_identifying_dimension_before_any_sql(database, code):
+    with engines.captured_statements() as captured, pytest.raises(UnknownExpression):
         compute_table(
-            dataset="medical_services", measure_kind="events", dimensions=[("year", ALL_YEARS), (code, ("x",))]
+            dataset="medical_services",
+            measure_kind="events",
+            dimensions=[("year", ALL_YEARS), (code, ("x",))],
+            using=database,
         )
 
-    assert captured.captured_queries == []
+    assert captured == []
 
 
 @pytest.mark.django_db(databases=["default", "warehouse"])
@@ -281,11 +289,11 @@ def test_compute_table_refuses_an_unknown_or_identifying_dimension_before_any_sq
         ("medical_services", "persons"),  # a measure code, not a kind
     ],
 )
-def test_compute_table_refuses_an_unknown_dataset_or_measure_before_any_sql(warehouse, dataset, measure_kind):
-    with CaptureQueriesContext(connections["warehouse"]) as captured, pytest.raises(UnknownExpression):
-        compute_table(dataset=dataset, measure_kind=measure_kind, dimensions=[("year", ALL_YEARS)])
+def test_compute_table_refuses_an_unknown_dataset_or_measure_before_any_sql(database, dataset, measure_kind):
+    with engines.captured_statements() as captured, pytest.raises(UnknownExpression):
+        compute_table(dataset=dataset, measure_kind=measure_kind, dimensions=[("year", ALL_YEARS)], using=database)
 
-    assert captured.captured_queries == []
+    assert captured == []
 
 
 @pytest.mark.django_db(databases=["default", "warehouse"])
@@ -303,11 +311,13 @@ def test_compute_table_refuses_an_unknown_dataset_or_measure_before_any_sql(ware
         ([("year", ALL_YEARS)], 1),
     ],
 )
-def test_compute_table_refuses_a_malformed_request_before_any_sql(warehouse, dimensions, top_n):
-    with CaptureQueriesContext(connections["warehouse"]) as captured, pytest.raises(ValueError):
-        compute_table(dataset="medical_services", measure_kind="amount", dimensions=dimensions, top_n=top_n)
+def test_compute_table_refuses_a_malformed_request_before_any_sql(database, dimensions, top_n):
+    with engines.captured_statements() as captured, pytest.raises(ValueError):
+        compute_table(
+            dataset="medical_services", measure_kind="amount", dimensions=dimensions, top_n=top_n, using=database
+        )
 
-    assert captured.captured_queries == []
+    assert captured == []
 
 
 @pytest.mark.django_db(databases=["default", "warehouse"])
@@ -339,15 +349,41 @@ def test_executed_sql_names_no_identifying_column_and_carries_categories_as_para
 
 
 @pytest.mark.django_db(databases=["default", "warehouse"])
-def test_category_values_cannot_inject_sql(warehouse):
+@pytest.mark.parametrize(
+    "category", ["06'; DROP TABLE insured_person; --", "06\\'; DROP TABLE insured_person; --", "{p0:String}"]
+)
+def test_category_values_cannot_inject_sql(database, category):
     table = compute_table(
-        dataset="medical_services",
-        measure_kind="events",
-        dimensions=[("region", ("06'; DROP TABLE insured_person; --", "06"))],
+        dataset="medical_services", measure_kind="events", dimensions=[("region", (category, "06"))], using=database
     )
 
     assert table.cell(("06",)).value > 0
-    assert fetch("warehouse", "SELECT COUNT(*) FROM insured_person")[0][0] == 3000
+    assert table.cell((category,)).value == 0
+    assert fetch(database, "SELECT COUNT(*) FROM insured_person")[0][0] == 3000
+
+
+@pytest.mark.django_db(databases=["default", "warehouse"])
+@pytest.mark.parametrize(("dataset", "measure_kind", "dimensions"), SPECIFICATIONS)
+def test_every_engine_receives_registry_identifiers_and_the_categories_as_parameters(
+    database, dataset, measure_kind, dimensions
+):
+    with engines.captured_statements() as captured:
+        compute_table(dataset=dataset, measure_kind=measure_kind, dimensions=dimensions, using=database)
+        raw_group_by(dataset=dataset, measure_kind=measure_kind, dimensions=dimensions, using=database)
+
+    assert captured
+    categories = {category for _code, domain in dimensions for category in domain}
+    for _alias, sql, params in captured:
+        assert not mentions_identifying(sql), sql
+        assert set(re.findall(r"'[^']*'", sql)) <= {"''"}, sql
+        assert categories <= set(params)
+
+
+def test_duckdb_reads_open_the_file_read_only(duckdb_warehouse):
+    with pytest.raises(duckdb.Error, match="read-only"):
+        fetch(duckdb_warehouse, "DELETE FROM insured_person")
+
+    assert fetch(duckdb_warehouse, "SELECT COUNT(*) FROM insured_person")[0][0] == 3000
 
 
 def test_raw_group_by_sql_is_built_from_registry_identifiers_only():
@@ -371,3 +407,18 @@ def test_compute_table_only_reads(warehouse):
     statements = [executed["sql"].lstrip().split()[0].upper() for executed in captured.captured_queries]
     assert set(statements) <= {"SAVEPOINT", "RELEASE", "SET", "WITH", "SELECT"}
     assert any("transaction_read_only" in executed["sql"] for executed in captured.captured_queries)
+
+
+@READS_WAREHOUSES
+def test_the_engines_own_cube_counts_the_same_persons_as_compute_table(database):
+    dimensions = [("year", ("2022", "2023")), ("region", ALL_REGIONS), ("sex", ALL_SEXES)]
+    table = compute_table(
+        dataset="medical_services", measure_kind="distinct_persons", dimensions=dimensions, using=database
+    )
+    statement, params = raw_cube_sql(dataset="medical_services", measure_kind="distinct_persons", dimensions=dimensions)
+
+    cube = {
+        tuple(TOTAL if value is None else value for value in values): persons
+        for *values, persons in fetch(database, statement, params)
+    }
+    assert cube == {key: cell.value for key, cell in table.cells.items()}

@@ -9,7 +9,10 @@
 3. SQL queries and time of the queue and case pages at each size;
 4. the web — gunicorn (2 workers) on loopback with the 100 000 cases, locust
    for 60 s: 20 staff browsing queues and case pages, 50 requesters filing;
-5. disclosure control in memory (``tests/bench/disclosure.py``): ``protect`` on
+5. the engines — ``bench_engines`` at 1 M service rows: ``build_table`` of the
+   distinct-person and the amount tables against each engine's own ``GROUP BY
+   CUBE``, on PostgreSQL, DuckDB and chDB, and the worker's peak memory;
+6. disclosure control in memory (``tests/bench/disclosure.py``): ``protect`` on
    a sparse 4-D table, and ``protect_linked`` of a new 4-D table against 10, 50
    and 200 released tables of its dataset.
 
@@ -33,6 +36,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
+
+from tests.bench.management.commands.bench_engines import print_rows as print_engine_rows
 
 SEED = 20261128
 OFFICERS = 50
@@ -67,7 +72,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, default=Path(settings.VAR_DIR) / "bench" / "results.json")
         parser.add_argument("--skip-web", action="store_true")
         # One part, in this process (what the full run starts in each child process).
-        parser.add_argument("--part", choices=["stats", "cases", "pages", "web", "linked"])
+        parser.add_argument("--part", choices=["stats", "engines", "cases", "pages", "web", "linked"])
         parser.add_argument("--size", type=int, default=0)
         parser.add_argument("--seconds", type=int, default=60)
         parser.add_argument("--staff", type=int, default=20)
@@ -97,6 +102,11 @@ class Command(BaseCommand):
         output = json.with_suffix(".stats.json")
         call_command("bench_stats", rows=[size], seed=SEED, reuse=True, output=output, stdout=self.stdout)
         return _read(output)["results"][0]
+
+    def _part_engines(self, *, size: int, json: Path, **options) -> dict:
+        output = json.with_suffix(".engines.json")
+        call_command("bench_engines", rows=[size], seed=SEED, output=output, stdout=self.stdout)
+        return _read(output)
 
     def _part_cases(self, *, size: int, **options) -> dict:
         from portal.models import AuditEvent
@@ -194,6 +204,7 @@ class Command(BaseCommand):
                 self._child("stats", size=10_000_000),
             ]
             sizes = [("1k", small, 1_000), ("100k", {}, 100_000)]
+        results["engines"] = self._child("engines", env=small_warehouse, size=200_000 if quick else 1_000_000)
         results["cases"] = {label: self._child("cases", env=env, size=size) for label, env, size in sizes}
         results["pages"] = {label: self._child("pages", env=env) for label, env, _size in sizes}
         if not skip_web:
@@ -237,6 +248,8 @@ class Command(BaseCommand):
                 f"{row['service_rows']:>13,} rows: {alone['cells']} cells, {alone['suppressed']} suppressed, "
                 f"{alone['seconds']} s ({alone['method']}, audit {'passed' if alone['audit_passed'] else 'FAILED'})"
             )
+        write(self.style.MIGRATE_HEADING("Engines: build_table vs the engine's own GROUP BY CUBE (4 dimensions)"))
+        print_engine_rows(write, results["engines"]["results"])
         self._print_disclosure(results["disclosure"])
         write(self.style.MIGRATE_HEADING("Cases"))
         for label, row in results["cases"].items():
