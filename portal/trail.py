@@ -65,6 +65,7 @@ class EventType(models.TextChoices):
     JOB_READY = "job.ready_for_checking", _("Table ready for checking")
     JOB_FAILED = "job.failed", _("Table failed")
     OUTPUT_RETURNED = "output.returned", _("Table returned to the officer")
+    OUTPUT_REVIEWED = "output.reviewed", _("Table checked by a first output checker")
     JOB_NOTE_ADDED = "job.note_added", _("Note written on a table")
     # What the services change besides the request's state.
     CRITERION_ASSESSED = "criterion.assessed", _("Criterion assessed")

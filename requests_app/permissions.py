@@ -174,6 +174,32 @@ def check_user_can_check_job(user, job) -> None:
     check(user_can_check_job(user, job))
 
 
+def checks_needed(job) -> int:
+    """How many checkers, each on their own, must check the job's run before it is released (its dataset's)."""
+    return job.table.dataset.independent_checks
+
+
+def reviewers_of_run(job) -> set[int]:
+    """The checkers who already checked the job's current run (``JobReview``): a new run starts with none."""
+    return set(job.reviews.filter(run=job.run).values_list("checker_id", flat=True))
+
+
+def user_can_review_job(user, job) -> bool:
+    """A check that does not release: the first of two independent ones, by a checker who has not checked this run."""
+    if not user_can_check_job(user, job):
+        return False
+    reviewers = reviewers_of_run(job)
+    return user.pk not in reviewers and len(reviewers) + 1 < checks_needed(job)
+
+
+def user_can_release_job(user, job) -> bool:
+    """The check that releases: the only one, or the last of the independent ones, each by another checker."""
+    if not user_can_check_job(user, job):
+        return False
+    reviewers = reviewers_of_run(job)
+    return user.pk not in reviewers and len(reviewers) + 1 >= checks_needed(job)
+
+
 def user_can_adjust_table(user, case: DataRequest, specification) -> bool:
     """The officer adjusts a table during the review, or later, when its output failed or was returned, by
     proposing an amendment (one at a time: not while another waits for a lead)."""

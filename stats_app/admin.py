@@ -50,9 +50,11 @@ class DatasetForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if self.instance.pk is None and all(name in data for name in DISCLOSURE_SETTINGS):
+        if self.instance.pk is None:
+            # A field that did not clean has its own error already; the floors speak of the others.
             for name, message in governance.floor_errors(data).items():
-                self.add_error(name, message)
+                if name in data:
+                    self.add_error(name, message)
         return data
 
 
@@ -123,6 +125,7 @@ class DatasetAdmin(HistoryAdmin):
                     "p_percent",
                     "protection_level",
                     "rounding_base",
+                    "independent_checks",
                 ),
                 "description": _(
                     "Once the dataset exists, these change only through a proposal that another lead approves."

@@ -85,6 +85,13 @@ class DisclosurePolicy(models.TextChoices):
     RANDOM_ROUNDING = "random_rounding", _("Random rounding to base 5")
 
 
+class IndependentChecks(models.IntegerChoices):
+    """How many output checkers, each on their own, check a table of the dataset before it is released."""
+
+    ONE = 1, _("One output checker")
+    TWO = 2, _("Two independent output checkers")
+
+
 class Dimension(BilingualNameMixin, models.Model):
     """A way to break a table down: year, region, age group, sex, specialty..."""
 
@@ -158,6 +165,15 @@ class Dataset(BilingualNameMixin, models.Model):
         help_text=_("Minimum width of a suppressed cell's feasible interval; empty means the threshold."),
     )
     rounding_base = models.PositiveSmallIntegerField(_("rounding base"), default=5, validators=[MinValueValidator(2)])
+    independent_checks = models.PositiveSmallIntegerField(
+        _("independent output checks"),
+        choices=IndependentChecks.choices,
+        default=IndependentChecks.ONE,
+        help_text=_(
+            "With two, a table is released only after two different output checkers have each checked it, "
+            "the second without seeing the first's check."
+        ),
+    )
     history = HistoricalRecords(m2m_fields=[dimensions])
 
     class Meta:
@@ -177,8 +193,9 @@ class Dataset(BilingualNameMixin, models.Model):
         return self.protection_level or self.threshold
 
 
-#: The fields of a dataset's disclosure control. Once a dataset exists, they change only through
-#: ``stats_app.governance``: one lead proposes, another approves (``DisclosureSettingsChange``).
+#: The fields of a dataset's disclosure control, and how many checkers release its tables. Once a
+#: dataset exists, they change only through ``stats_app.governance``: one lead proposes, another
+#: approves (``DisclosureSettingsChange``).
 DISCLOSURE_SETTINGS = (
     "disclosure_policy",
     "threshold",
@@ -188,6 +205,7 @@ DISCLOSURE_SETTINGS = (
     "p_percent",
     "protection_level",
     "rounding_base",
+    "independent_checks",
 )
 
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from portal.admin import HistoryAdmin, ReadOnlyAdminMixin
-from requests_app.production.models import JobNote, OutputDownload, TableJob
+from requests_app.production.models import JobNote, JobReview, OutputDownload, TableJob
 
 
 @admin.register(TableJob)
@@ -33,3 +33,12 @@ class JobNoteAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = ("created_at", "job", "run", "author")
     search_fields = ("job__request__reference", "author__email")
     list_select_related = ("job__request", "job__table", "author")
+
+
+@admin.register(JobReview)
+class JobReviewAdmin(ReadOnlyAdminMixin, HistoryAdmin):
+    """Each output checker's check of a run, with what they attested (``jobs.output_release``)."""
+
+    list_display = ("reviewed_at", "job", "run", "checker")
+    search_fields = ("job__request__reference", "checker__email")
+    list_select_related = ("job__request", "job__table", "checker")

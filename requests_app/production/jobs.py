@@ -28,7 +28,7 @@ from portal.trail import EventType
 from requests_app import clock, conditions, notifications, permissions, workflow
 from requests_app.history import save_with_history
 from requests_app.models import DataRequest
-from requests_app.production.models import JobNote, OutputDownload, TableJob
+from requests_app.production.models import JobNote, JobReview, OutputDownload, TableJob
 from requests_app.production.workflow import JobTransitionError, job_transition
 from requests_app.states import JobState, Status
 from stats_app import ledger, outputs, pipeline
@@ -266,8 +266,46 @@ def decision_reference(case: DataRequest) -> str:
     return f"{case.reference}/D{decision.pk}" if decision else ""
 
 
+def _attestation_problems(locked: TableJob, attested: set[str], now: datetime) -> list[str]:
+    """What stops this check: a point of the checklist not ticked, or an owner's condition the table breaks."""
+    owner = conditions.for_dataset(locked.request, locked.table.dataset)
+    problems = []
+    if any(point not in attested for point in CHECKLIST):
+        problems.append(_("Tick every point of the checklist, then release."))
+    problems += conditions.release_obstacles(
+        specification=locked.specification,
+        threshold_run=(locked.summary.get("parameters") or {}).get("threshold"),
+        conditions=owner,
+        today=clock.local_date(now),
+        attested=OWNER_CONDITIONS in attested,
+    )
+    return problems
+
+
+def _review_record(locked: TableJob, *, actor, attested: set[str], now: datetime) -> JobReview:
+    """The checker's own check of this run, kept with its history (its audit event is the job's move)."""
+    review = JobReview(job=locked, run=locked.run, checker=actor, reviewed_at=now, attested=sorted(attested))
+    save_with_history(review, actor=actor)
+    return review
+
+
+def _review_facts(reviews: list[JobReview]):
+    """The audit event's account of the check: which review, what it attested, how many of how many are done."""
+
+    def facts(locked: TableJob) -> dict:
+        review = reviews[0]
+        return {
+            "review": review.pk,
+            "attested": review.attested,
+            "checks_done": locked.reviews.filter(run=locked.run).count(),
+            "checks_needed": permissions.checks_needed(locked),
+        }
+
+    return facts
+
+
 def output_release(*, job: TableJob, actor, attested, now: datetime | None = None) -> TableJob:
-    """The checker releases the files to the requester; the last release closes the case.
+    """The checker checks the output: the files are released to the requester; the last release closes the case.
 
     ``attested`` holds the points of ``CHECKLIST`` the checker ticked, and
     ``OWNER_CONDITIONS`` when they checked the owner's conditions in words; every one
@@ -275,28 +313,30 @@ def output_release(*, job: TableJob, actor, attested, now: datetime | None = Non
     (``conditions.release_obstacles``): excluded categories absent, the owner's
     minimum count applied, its date passed. ``ValidationError`` otherwise.
 
+    Each check is kept (``JobReview``). When the dataset needs two independent checks
+    (``Dataset.independent_checks``), the first check of a run releases nothing (the
+    job's ``review`` move); the second, by another checker, releases. Which one a check
+    is, is decided under the job's lock: two checkers at once are a first check and a
+    release, never two first checks.
+
     The table enters the release ledger first, once its linkage is checked again
     against the tables released since it was made: ``ledger.ReleaseRefused``
     when they changed what it can be combined with (nothing is released then).
     Its ``table.json`` then gains the release's provenance.
     """
     now = now or timezone.now()
-    documents = []
+    attested = set(attested)
+    documents, reviews = [], []
 
-    def released(locked: TableJob, now: datetime) -> None:
-        owner = conditions.for_dataset(locked.request, locked.table.dataset)
-        problems = []
-        if any(point not in attested for point in CHECKLIST):
-            problems.append(_("Tick every point of the checklist, then release."))
-        problems += conditions.release_obstacles(
-            specification=locked.specification,
-            threshold_run=(locked.summary.get("parameters") or {}).get("threshold"),
-            conditions=owner,
-            today=clock.local_date(now),
-            attested=OWNER_CONDITIONS in attested,
-        )
+    def reviewed(locked: TableJob, now: datetime) -> None:
+        problems = _attestation_problems(locked, attested, now)
         if problems:
             raise ValidationError(problems)
+        reviews.append(_review_record(locked, actor=actor, attested=attested, now=now))
+
+    def released(locked: TableJob, now: datetime) -> None:
+        reviewed(locked, now)
+        owner = conditions.for_dataset(locked.request, locked.table.dataset)
         locked.conditions_attested = bool(owner.free_text)
         locked.checked_by = actor
         locked.checked_at = locked.released_at = now
@@ -315,7 +355,17 @@ def output_release(*, job: TableJob, actor, attested, now: datetime | None = Non
         documents.append(document)
 
     with transaction.atomic():
-        locked = job_transition(job_id=job.pk, name="release", actor=actor, now=now, apply=released)
+        current = (
+            TableJob.objects.select_for_update(of=("self",)).select_related("request", "table__dataset").get(pk=job.pk)
+        )
+        if permissions.user_can_review_job(actor, current):
+            # No e-mail: the checkers heard once that this run awaits them, and the queue shows one check done.
+            return job_transition(
+                job_id=job.pk, name="review", actor=actor, now=now, apply=reviewed, facts=_review_facts(reviews)
+            )
+        locked = job_transition(
+            job_id=job.pk, name="release", actor=actor, now=now, apply=released, facts=_review_facts(reviews)
+        )
         released_table = {"table": locked.table_id}
         case = workflow.transition(
             case=locked.request, name="release_output", actor=actor, reason="", now=now, facts=released_table

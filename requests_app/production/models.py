@@ -140,6 +140,38 @@ class JobNote(models.Model):
         return f"{self.job} · {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class JobReview(models.Model):
+    """One output checker's check of one run of a table, with what they attested (after airlock's reviews).
+
+    A dataset set to two independent checks (``Dataset.independent_checks``) releases
+    a table only at the second review of its run, by another checker; every release
+    records its checker's review too. A new run starts with no review. The database
+    holds the rule that a checker reviews a run at most once.
+    """
+
+    job = models.ForeignKey(TableJob, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("table job"))
+    #: The run checked: a review of an earlier run counts for nothing on the new one.
+    run = models.PositiveSmallIntegerField(_("run"))
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("output checker")
+    )
+    reviewed_at = models.DateTimeField(_("checked at"))
+    #: The points of ``jobs.CHECKLIST`` attested (and ``jobs.OWNER_CONDITIONS`` when the owner set conditions).
+    attested = models.JSONField(_("points attested"), default=list)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["job", "run", "reviewed_at", "pk"]
+        verbose_name = _("check of an output")
+        verbose_name_plural = _("checks of outputs")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "run", "checker"], name="jobreview_one_per_checker_and_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} · run {self.run} · {self.checker}"
+
+
 class PublicationWithholding(models.Model):
     """A released table kept out of the public register, on one of the regulation's exceptions, under four eyes.
 

@@ -4,7 +4,7 @@ import csv
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,6 +51,8 @@ def checker_queue():
     )
     return (
         TableJob.objects.filter(state__in=JOB_CHECKER_QUEUE_STATES)
+        # The checks of the current run, for a dataset that needs two independent ones ("1 of 2 checks done").
+        .annotate(checks_done=Count("reviews", filter=Q(reviews__run=F("run"))))
         .select_related("request", "table__dataset", "table__measure", "checked_by")
         .order_by(waiting_first, "request__due_at", "finished_at", "pk")
     )

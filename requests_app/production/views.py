@@ -148,8 +148,28 @@ def release_checklist() -> list[tuple[str, str]]:
     return [(point, words[point]) for point in jobs.CHECKLIST]
 
 
+def independent_checks(user, job) -> dict:
+    """Where the run stands when its dataset needs two independent checks: how many are done, and whether
+    ``user`` gave one. Never whose, nor what they attested: the second checker decides on their own."""
+    needed = permissions.checks_needed(job)
+    reviewers = permissions.reviewers_of_run(job) if job.state == JobState.READY_FOR_CHECKING else set()
+    return {"needed": needed, "done": len(reviewers), "by_me": user.pk in reviewers, "independent": needed > 1}
+
+
+def _visible_notes(user, job, checks: dict):
+    """The notes on the table; with independent checks, a checker who has not checked this run yet does not read
+    what the others wrote on it (they stay kept, and are shown once the run is checked or the table leaves)."""
+    notes = job.notes.select_related("author")
+    if checks["independent"] and job.state == JobState.READY_FOR_CHECKING and not checks["by_me"]:
+        hidden = notes.filter(run=job.run).exclude(author=user)
+        return notes.exclude(pk__in=hidden.values("pk")), hidden.count()
+    return notes, 0
+
+
 def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
     may_check = permissions.user_can_check_job(request.user, job)
+    checks = independent_checks(request.user, job)
+    notes, notes_hidden = _visible_notes(request.user, job, checks)
     return render(
         request,
         "outputs/detail.html",
@@ -163,6 +183,11 @@ def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
             ),
             "summary": job.summary,
             "may_check": may_check,
+            "may_attest": permissions.user_can_review_job(request.user, job)
+            or permissions.user_can_release_job(request.user, job),
+            "releases_now": permissions.user_can_release_job(request.user, job),
+            "checks": checks,
+            "notes_hidden": notes_hidden,
             # Every visitor here is a checker: one who may not check a waiting output worked on it.
             "worked_on_it": not may_check and job.state == JobState.READY_FOR_CHECKING,
             "return_form": return_form or (OutputReturnForm() if may_check else None),
@@ -170,7 +195,7 @@ def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
             "owner_conditions": conditions.for_dataset(job.request, job.table.dataset),
             "checklist": release_checklist(),
             "report": report_in_language(job.summary or {}),
-            "notes": job.notes.select_related("author"),
+            "notes": notes,
             "note_form": note_form or JobNoteForm(),
         },
         status=status,
@@ -188,7 +213,7 @@ def output_detail(request, pk: int):
 def output_release(request, pk: int):
     job = selectors.get_job_for_checker(request.user, pk)
     try:
-        jobs.output_release(job=job, actor=request.user, attested=set(request.POST.getlist("attest")))
+        checked = jobs.output_release(job=job, actor=request.user, attested=set(request.POST.getlist("attest")))
     except (TransitionError, ReleaseRefused) as error:
         messages.error(request, str(error))
         return redirect("outputs:detail", pk=job.pk)
@@ -196,6 +221,11 @@ def output_release(request, pk: int):
         for message in error.messages:
             messages.error(request, message)
         return redirect("outputs:detail", pk=job.pk)
+    if checked.state != JobState.RELEASED:
+        messages.success(
+            request, _("Your check is recorded. Another output checker must check this table before it is released.")
+        )
+        return redirect("outputs:queue")
     messages.success(request, _("The output is released: the requester can download it now."))
     return redirect("outputs:queue")
 

@@ -63,11 +63,20 @@ JOB_TRANSITIONS: dict[str, JobTransition] = {
             "job.queued",
             _("Run again"),
         ),
+        # The first of two independent checks: recorded, the table stays with the checkers.
+        JobTransition(
+            "review",
+            frozenset({JobState.READY_FOR_CHECKING}),
+            JobState.READY_FOR_CHECKING,
+            permissions.user_can_review_job,
+            "output.reviewed",
+            _("Record my check"),
+        ),
         JobTransition(
             "release",
             frozenset({JobState.READY_FOR_CHECKING}),
             JobState.RELEASED,
-            permissions.user_can_check_job,
+            permissions.user_can_release_job,
             "output.released",
             _("Release"),
         ),
@@ -92,13 +101,15 @@ def job_transition(
     run: int | None = None,
     now: datetime | None = None,
     apply: Callable[[TableJob, datetime], None] | None = None,
+    facts: Callable[[TableJob], dict] | None = None,
 ) -> TableJob:
     """Fire transition ``name`` on job ``job_id`` as ``actor``; return the updated job.
 
     ``run`` is the run the caller acts on (a worker's message): when the job was
     queued again since, the move is refused. ``apply`` makes the caller's own
     changes on the locked row before it is saved; ``reason``, text or a function
-    of the changed job, is the history's plain reason and the event's note.
+    of the changed job, is the history's plain reason and the event's note; ``facts``, a function of the
+    changed job, adds plain data (ids, counts) to the event's payload.
     Raises ``TableJob.DoesNotExist``, ``PermissionDenied`` or ``JobTransitionError``; changes nothing then.
     """
     spec = JOB_TRANSITIONS[name]
@@ -123,6 +134,8 @@ def job_transition(
         payload = {"transition": spec.name, "from": before, "to": job.state, "run": job.run}
         if text:
             payload["note"] = text
+        if facts is not None:
+            payload |= facts(job)
         # Plain text, or nothing, in the history: the move is the audit event's.
         save_with_history(
             job, actor=actor, reason=text, event=spec.audit_event, case_id=job.request_id, payload=payload, at=now

@@ -27,7 +27,7 @@ def test_every_job_state_is_reached_and_left_as_the_sets_say():
     assert set(JobState) - sources == {JobState.RELEASED}
     assert JOB_TRANSITIONS["start"].sources == JOB_TRANSITIONS["fail"].sources == JOB_CLAIMABLE_STATES
     assert JOB_TRANSITIONS["rerun"].sources == JOB_RERUNNABLE_STATES
-    for name in ("release", "return"):
+    for name in ("review", "release", "return"):
         assert JOB_TRANSITIONS[name].sources <= JOB_WITH_FILES_STATES
 
 
