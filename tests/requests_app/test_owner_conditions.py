@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from portal.roles import Role
 from requests_app import conditions, services
@@ -32,6 +32,13 @@ from tests.requests_app.pages import client_for
 pytestmark = [pytest.mark.django_db(databases=["default", "warehouse"]), pytest.mark.usefixtures("warehouse")]
 
 NUNAVIK = "17"
+
+
+@pytest.fixture(autouse=True)
+def _services_speak_english():
+    """The services' messages quoted below are the English msgids: they must not depend on a test run before."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
