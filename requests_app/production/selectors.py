@@ -154,6 +154,90 @@ def preview(
     )
 
 
+@dataclass(frozen=True)
+class PivotChoice:
+    """A dimension the reader may put in rows or columns, or fix at one of its categories (or its total)."""
+
+    code: str
+    label: str
+    #: (category code, label) in the table's order, ``Total`` last.
+    categories: list[tuple[str, str]]
+    #: The category shown when the dimension is neither the rows nor the columns.
+    fixed: str
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """The table as a grid: one dimension down, one across, every other one fixed at a category."""
+
+    rows: PivotChoice
+    columns: PivotChoice
+    #: The dimensions the reader may choose from, and the ones fixed in this view.
+    dimensions: list[PivotChoice]
+    #: (row label, [(value, suppressed) for each column]).
+    grid: list[tuple[str, list[tuple[str, bool]]]]
+
+    @property
+    def fixed(self) -> list[PivotChoice]:
+        return [choice for choice in self.dimensions if choice.code not in (self.rows.code, self.columns.code)]
+
+
+def pivot(job: TableJob, *, rows: str = "", columns: str = "", fixed: dict | None = None) -> Pivot | None:
+    """``table.csv`` as a grid (``rows`` × ``columns``, the other dimensions at their ``fixed`` category, their
+    total by default), labelled in the active language. Anything the reader typed that the table does not have
+    falls back to the default view. ``None`` for a table of fewer than two dimensions, or with no file."""
+    path = output_folder(job) / outputs.CSV_NAME
+    codes = job.specification.get("dimensions", [])
+    if len(codes) < 2 or not job.output_path or not path.is_file():
+        return None
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        flag = outputs.SUPPRESSED_FLAG
+        records = [(tuple(record[: len(codes)]), record[-2], record[-1] == flag) for record in reader]
+    order: dict[str, dict[str, None]] = {code: {} for code in codes}
+    for key, _value, _suppressed in records:
+        for code, category in zip(codes, key, strict=True):
+            order[code][category] = None
+    labels = {
+        (category.dimension.code, category.code): category.label
+        for category in Category.objects.filter(dimension__code__in=codes).select_related("dimension")
+    }
+    names = {dimension.code: dimension.label for dimension in Dimension.objects.filter(code__in=codes)}
+    total = _("Total")
+    fixed = fixed or {}
+
+    def choice(code: str) -> PivotChoice:
+        categories = sorted(order[code], key=lambda category: category == TOTAL)
+        chosen = fixed.get(code, TOTAL)
+        return PivotChoice(
+            code=code,
+            label=names.get(code, code),
+            categories=[
+                (category, total if category == TOTAL else labels.get((code, category), category))
+                for category in categories
+            ],
+            fixed=chosen if chosen in order[code] else TOTAL,
+        )
+
+    dimensions = [choice(code) for code in codes]
+    by_code = {choice.code: choice for choice in dimensions}
+    down = rows if rows in by_code else codes[0]
+    across = columns if columns in by_code and columns != down else next(code for code in codes if code != down)
+    position = {code: index for index, code in enumerate(codes)}
+    wanted = {choice.code: choice.fixed for choice in dimensions if choice.code not in (down, across)}
+    cells = {
+        (key[position[down]], key[position[across]]): (value, suppressed)
+        for key, value, suppressed in records
+        if all(key[position[code]] == category for code, category in wanted.items())
+    }
+    grid = [
+        (row_label, [cells.get((row, column), ("", False)) for column, _label in by_code[across].categories])
+        for row, row_label in by_code[down].categories
+    ]
+    return Pivot(rows=by_code[down], columns=by_code[across], dimensions=dimensions, grid=grid)
+
+
 #: The plain-text rendering of a table, for screen readers and braille displays (Access Act s. 47, 1.1°).
 TEXT_NAME = "table.txt"
 

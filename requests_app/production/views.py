@@ -181,6 +181,12 @@ def _detail_page(request, job, *, return_form=None, note_form=None, status=200):
                 suppressed_only=request.GET.get("suppressed") == "1",
                 reasons=selectors.suppression_reasons(job),
             ),
+            "pivot": selectors.pivot(
+                job,
+                rows=request.GET.get("rows", ""),
+                columns=request.GET.get("columns", ""),
+                fixed={key.removeprefix("at_"): value for key, value in request.GET.items() if key.startswith("at_")},
+            ),
             "summary": job.summary,
             "may_check": may_check,
             "may_attest": permissions.user_can_review_job(request.user, job)

@@ -246,3 +246,47 @@ def test_the_reasons_stay_with_staff(ready_job, checker):
     assert "suppression-reason" not in case_page and "Primary:" not in case_page
     plain = requester.get(outputs_url("text", ready_job))
     assert plain.status_code == 200 and "Primary" not in plain.content.decode()
+
+
+def csv_cells(job) -> dict[tuple, str]:
+    """key -> the published value ("x" where suppressed), from the table's CSV."""
+    rows = list(csv.reader((jobs.output_folder(job) / "table.csv").open(encoding="utf-8")))
+    dimensions = len(job.specification["dimensions"])
+    return {tuple(row[:dimensions]): ("x" if row[-1] == "x" else row[-2]) for row in rows[1:]}
+
+
+def grid_of(page: str) -> list[list[str]]:
+    table = page[page.index('id="pivot-table"') :]
+    table = table[: table.index("</table>")]
+    body = table[table.index("<tbody>") :]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body)
+    ]
+
+
+def test_the_grid_view_shows_the_table_rows_by_columns_with_the_others_fixed(ready_job, checker):
+    """The checker's pivot: one dimension down, one across; every cell is the CSV's, suppressed ones marked."""
+    first, second = ready_job.specification["dimensions"][:2]
+    cells = csv_cells(ready_job)
+    client = client_for(checker)
+
+    response = client.get(outputs_url("detail", ready_job), {"rows": second, "columns": first})
+    page = html.unescape(response.content.decode())
+
+    grid = grid_of(page)
+    down = [key[1] for key in cells if key[0] == "Total"]
+    across = [key[0] for key in cells if key[1] == "Total"]
+    assert len(grid) == len(down)
+    for row, code in zip(grid, sorted(down, key=lambda c: c == "Total"), strict=True):
+        expected = [cells[(column, code)] for column in sorted(across, key=lambda c: c == "Total")]
+        assert [("x" if value == "suppressed" else value.replace(",", "")) for value in row[1:]] == expected
+
+
+def test_the_grid_view_survives_anything_typed_in_its_address(ready_job, checker):
+    client = client_for(checker)
+    for query in ({"rows": "nothing"}, {"rows": "x", "columns": "x"}, {"at_region": "99999"}, {"rows": "<script>"}):
+        response = client.get(outputs_url("detail", ready_job), query)
+        assert response.status_code == 200
+        assert 'id="pivot-table"' in response.content.decode()
+        assert "<script>" not in response.content.decode().split('id="pivot-title"')[1]
