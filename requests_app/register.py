@@ -54,6 +54,11 @@ class Publication:
     def checksum(self) -> str:
         return (self.job.files.get(outputs.CSV_NAME) or {}).get("sha256", "")
 
+    @property
+    def has_legend(self) -> bool:
+        """Tables produced before the legend existed have none."""
+        return outputs.LEGEND_NAME in self.job.files
+
     def covers(self, dimension: str, category: str) -> bool:
         """Whether the table counts ``category`` of ``dimension``: shown or not, unless a filter leaves it out."""
         kept = self.job.specification.get("filters", {}).get(dimension)

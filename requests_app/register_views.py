@@ -91,15 +91,19 @@ def publication_detail(request, pk: int):
     )
 
 
+#: The released files anyone may download: the table and its legend (the XLSX and table.json name the request).
+PUBLIC_FILES = (outputs.CSV_NAME, outputs.LEGEND_NAME)
+
+
 @require_safe
-def publication_download(request, pk: int):
-    """The released CSV: codes, values and flags, nothing about who asked or who checked."""
+def publication_download(request, pk: int, file_name: str = outputs.CSV_NAME):
+    """The released CSV (codes, labels, values and flags) or its legend: nothing about who asked or who checked."""
     publication = register.get_publication(pk)
-    path = output_folder(publication.job) / outputs.CSV_NAME
-    if not path.is_file():
+    path = output_folder(publication.job) / file_name
+    if file_name not in PUBLIC_FILES or not path.is_file():
         raise Http404
     response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=f"publication-{pk}-{outputs.CSV_NAME}", content_type="text/csv"
+        path.open("rb"), as_attachment=True, filename=f"publication-{pk}-{file_name}", content_type="text/csv"
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -19,6 +19,7 @@ from portal.models import AuditEvent
 from portal.roles import Role
 from requests_app import clock, register, services
 from requests_app.models import DataRequest, Holiday, Status
+from requests_app.production.jobs import output_folder
 from requests_app.production.models import PublicationWithholding, TableJob
 from requests_app.states import JobState
 from tests import factories
@@ -101,6 +102,7 @@ def test_the_register_names_no_requester_and_no_member_of_staff(released, checke
         text(anonymous().get(detail_url(job))),
         anonymous().get(reverse("register:feed")).content.decode(),
         b"".join(anonymous().get(reverse("register:download", kwargs={"pk": job.pk})).streaming_content).decode(),
+        b"".join(anonymous().get(reverse("register:legend", kwargs={"pk": job.pk})).streaming_content).decode(),
     ]
     identities = [
         case.requester.email,
@@ -133,12 +135,25 @@ def test_the_csv_is_the_released_file_itself(released, settings):
     assert hashlib.sha256(body).hexdigest() == job.files["table.csv"]["sha256"]
 
 
+def test_the_legend_is_public_beside_the_table(released, settings):
+    """What each column and code means, in the table's language; the released legend.csv itself."""
+    settings.PUBLICATION_DELAY_WORKING_DAYS = 0
+    _case, job = released
+    assert reverse("register:legend", kwargs={"pk": job.pk}) in anonymous().get(detail_url(job)).content.decode()
+    response = anonymous().get(reverse("register:legend", kwargs={"pk": job.pk}))
+    body = b"".join(response.streaming_content)
+    assert response.status_code == 200 and body == (output_folder(job) / "legend.csv").read_bytes()
+    columns = {row[0] for row in list(csv.reader(io.StringIO(body.decode())))[1:]}
+    assert set(job.specification["dimensions"]) <= columns
+
+
 def test_a_table_not_released_is_not_in_the_register(settings):
     settings.PUBLICATION_DELAY_WORKING_DAYS = 0
     case = factories.make_request(status=Status.OUTPUT_CHECKING)
     job = case.table_jobs.get()
     assert anonymous().get(detail_url(job)).status_code == 404
     assert anonymous().get(reverse("register:download", kwargs={"pk": job.pk})).status_code == 404
+    assert anonymous().get(reverse("register:legend", kwargs={"pk": job.pk})).status_code == 404
 
 
 def test_search_by_dataset_dimension_year_and_region(released, settings):
