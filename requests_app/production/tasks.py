@@ -4,9 +4,11 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from requests_app.production import jobs
+from stats_app.warehouse import engines
 
-#: Errors worth another try: the warehouse or the case database was briefly unreachable.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+#: Errors worth another try: the warehouse or the case database was briefly unreachable, or the embedded
+#: warehouse's file was locked by a load.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, *engines.transient_errors())
 #: Seconds before the first retry; doubles each time, capped.
 RETRY_BASE_SECONDS = 15
 RETRY_MAX_SECONDS = 600

@@ -531,3 +531,12 @@ def exists(using: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """The engines' errors worth another try: a DuckDB file locked while a load rewrites it, a ClickHouse server
+    briefly unreachable. (PostgreSQL's are Django's ``OperationalError`` and ``InterfaceError``.)"""
+    import duckdb
+    from clickhouse_connect.driver.exceptions import OperationalError as ClickHouseUnreachable
+
+    return (duckdb.IOException, ClickHouseUnreachable)

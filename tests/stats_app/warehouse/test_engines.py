@@ -159,3 +159,36 @@ def test_duckdb_exports_and_imports_parquet(duckdb_warehouse, tmp_path):
         assert checksum("parquet_copy") == checksum(duckdb_warehouse)
         assert snapshot("parquet_copy") == snapshot(duckdb_warehouse)
     assert "5 Parquet files written" in stdout.getvalue()
+
+
+#: A process that opens a DuckDB file for writing and keeps it, as ``generate_warehouse`` does while it loads.
+HOLD_WRITE_LOCK = (
+    "import sys, time, duckdb; held = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)"
+)
+
+
+def test_a_duckdb_file_locked_by_a_load_is_an_error_the_table_job_tries_again(tmp_path):
+    """While another process writes the embedded warehouse (``generate_warehouse``), a worker cannot open it: the
+    job is retried with backoff instead of failing."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from requests_app.production.tasks import TRANSIENT_ERRORS
+
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).execute("CREATE TABLE t (x INTEGER)").close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        with pytest.raises(Exception) as locked:
+            list(engines.from_url("locked", f"duckdb://{path}").rows("SELECT x FROM t", []))
+        assert isinstance(locked.value, TRANSIENT_ERRORS), type(locked.value)
+    finally:
+        writer.kill()
+        writer.wait()
