@@ -83,8 +83,7 @@ class Command(BaseCommand):
     def handle(self, *args, part: str | None, **options):
         if part == "linked":  # in memory: no database
             result = self._part_linked(**options)
-            options["json"].parent.mkdir(parents=True, exist_ok=True)
-            options["json"].write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+            self._hand_back(result, options["json"])
             if not options.get("quiet"):
                 self._print_disclosure(result)
             return
@@ -92,9 +91,18 @@ class Command(BaseCommand):
             raise CommandError("The benchmark runs on PostgreSQL: set DATABASE_URL and WAREHOUSE_URL (make bench).")
         if part:
             result = getattr(self, f"_part_{part}")(**options)
-            options["json"].write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+            self._hand_back(result, options["json"])
             return
         self._run_all(**options)
+
+    def _hand_back(self, result: dict, path: Path | None) -> None:
+        """A part's figures: into ``--json``'s file, or printed when none is given."""
+        document = json.dumps(result, indent=2, default=str)
+        if path is None:
+            self.stdout.write(document)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document, encoding="utf-8")
 
     # --- the parts ---------------------------------------------------------------------------
 
