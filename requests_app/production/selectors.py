@@ -95,6 +95,17 @@ class Preview:
     suppressed_only: bool = False
 
 
+def _catalogue_labels(codes: list[str]) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """The labels, in the active language, of the categories ((dimension, category) -> label) and of the
+    dimensions (code -> label) of a table's dimensions ``codes``, in two queries."""
+    categories = Category.objects.filter(dimension__code__in=codes).select_related("dimension")
+    dimensions = Dimension.objects.filter(code__in=codes)
+    return (
+        {(category.dimension.code, category.code): category.label for category in categories},
+        {dimension.code: dimension.label for dimension in dimensions},
+    )
+
+
 def preview(
     job: TableJob,
     *,
@@ -111,13 +122,7 @@ def preview(
     if not job.output_path or not path.is_file():
         return None
     dimension_codes = job.specification.get("dimensions", [])
-    labels = {
-        (category.dimension.code, category.code): category.label
-        for category in Category.objects.filter(dimension__code__in=dimension_codes).select_related("dimension")
-    }
-    dimension_labels = {
-        dimension.code: dimension.label for dimension in Dimension.objects.filter(code__in=dimension_codes)
-    }
+    labels, dimension_labels = _catalogue_labels(dimension_codes)
     per_page = per_page or PREVIEW_ROWS
     rows: list[PreviewRow] = []
     total = matching = 0
@@ -199,11 +204,7 @@ def pivot(job: TableJob, *, rows: str = "", columns: str = "", fixed: dict | Non
     for key, _value, _suppressed in records:
         for code, category in zip(codes, key, strict=True):
             order[code][category] = None
-    labels = {
-        (category.dimension.code, category.code): category.label
-        for category in Category.objects.filter(dimension__code__in=codes).select_related("dimension")
-    }
-    names = {dimension.code: dimension.label for dimension in Dimension.objects.filter(code__in=codes)}
+    labels, names = _catalogue_labels(codes)
     total = _("Total")
     fixed = fixed or {}
 
