@@ -184,20 +184,24 @@ def reviewers_of_run(job) -> set[int]:
     return set(job.reviews.filter(run=job.run).values_list("checker_id", flat=True))
 
 
+def _number_of_my_check(user, job) -> int | None:
+    """Which check of the run ``user``'s would be (1 for the first), or ``None`` when they may not give one."""
+    if not user_can_check_job(user, job):
+        return None
+    reviewers = reviewers_of_run(job)
+    return None if user.pk in reviewers else len(reviewers) + 1
+
+
 def user_can_review_job(user, job) -> bool:
     """A check that does not release: the first of two independent ones, by a checker who has not checked this run."""
-    if not user_can_check_job(user, job):
-        return False
-    reviewers = reviewers_of_run(job)
-    return user.pk not in reviewers and len(reviewers) + 1 < checks_needed(job)
+    number = _number_of_my_check(user, job)
+    return number is not None and number < checks_needed(job)
 
 
 def user_can_release_job(user, job) -> bool:
     """The check that releases: the only one, or the last of the independent ones, each by another checker."""
-    if not user_can_check_job(user, job):
-        return False
-    reviewers = reviewers_of_run(job)
-    return user.pk not in reviewers and len(reviewers) + 1 >= checks_needed(job)
+    number = _number_of_my_check(user, job)
+    return number is not None and number >= checks_needed(job)
 
 
 def user_can_adjust_table(user, case: DataRequest, specification) -> bool:
